@@ -29,8 +29,8 @@ const (
 type MultiFace int
 
 const (
-	Largest      MultiFace = iota // use the largest face
-	RejectMulti                   // fail with ErrTooManyFaces
+	Largest     MultiFace = iota // use the largest face
+	RejectMulti                  // fail with ErrTooManyFaces
 )
 
 // Options for one verification.
@@ -137,9 +137,9 @@ func (e *ImageError) Unwrap() error { return e.Err }
 
 // Sentinel errors the HTTP layer maps to vendor error bodies.
 var (
-	ErrNotImage      = errors.New("face: not a decodable image")           // bad base64 or undecodable bytes
-	ErrFormat        = errors.New("face: unsupported image format")        // decodable header but not jpeg/png/webp
-	ErrImageTooLarge = errors.New("face: image too large")                 // bytes or pixels over the limit
-	ErrNoFace        = errors.New("face: no face found")                   // no face above the detector threshold
+	ErrNotImage      = errors.New("face: not a decodable image")            // bad base64 or undecodable bytes
+	ErrFormat        = errors.New("face: unsupported image format")         // decodable header but not jpeg/png/webp
+	ErrImageTooLarge = errors.New("face: image too large")                  // bytes or pixels over the limit
+	ErrNoFace        = errors.New("face: no face found")                    // no face above the detector threshold
 	ErrTooManyFaces  = errors.New("face: several faces where one expected") // RejectMulti policy
 )
