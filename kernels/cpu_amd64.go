@@ -17,7 +17,7 @@ func archLevels() []cpuLevel {
 		{
 			name:      "avx512",
 			supported: cpuid.CPU.Supports(cpuid.AVX512F),
-			gemm:      microKernel{name: "avx512 12x32", mr: 12, nr: 32, fn: sgemm12x32AVX512},
+			gemm:      microKernel{name: "avx512 8x32", mr: 8, nr: 32, fn: sgemm8x32AVX512},
 		},
 	}
 }
@@ -28,8 +28,10 @@ func archLevels() []cpuLevel {
 //go:noescape
 func sgemm6x16AVX2(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
 
-// sgemm12x32AVX512 is the microKernel contract for a 12×32 tile with
-// AVX-512F (sgemm_12x32_avx512_amd64.s).
+// sgemm8x32AVX512 is the microKernel contract for an 8×32 tile with
+// AVX-512F (sgemm_8x32_avx512_amd64.s). 8×32 runs as fast as 12×32 or
+// 14×32 from L1 (≈97% of peak), is faster in the whole GEMM, and 8 divides
+// the channel counts of face networks, so no rows are wasted on edge tiles.
 //
 //go:noescape
-func sgemm12x32AVX512(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+func sgemm8x32AVX512(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)

@@ -181,3 +181,224 @@ func BenchmarkMicroKernel(b *testing.B) {
 		})
 	}
 }
+
+// forEachLevel runs fn once per supported level, with that level in force.
+func forEachLevel(t testing.TB, fn func(level string)) {
+	for _, name := range Levels() {
+		restore, err := SetLevel(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(name)
+		restore()
+	}
+}
+
+// refEpilogue applies ep to the float64 value v of output channel c, and
+// scales the error bound mag with it.
+func refEpilogue(v, mag float64, c int, ep *Epilogue) (float64, float64) {
+	if ep == nil {
+		return v, mag
+	}
+	if ep.Bias != nil {
+		v += float64(ep.Bias[c])
+		mag += math.Abs(float64(ep.Bias[c]))
+	}
+	switch ep.Act {
+	case ActReLU:
+		v = max(v, 0)
+	case ActPReLU:
+		if v < 0 {
+			v *= float64(ep.Slope[c])
+			mag *= math.Abs(float64(ep.Slope[c]))
+		}
+	case ActSigmoid:
+		v = 1 / (1 + math.Exp(-v))
+	}
+	return v, mag
+}
+
+// TestGemmLevels runs the whole GEMM (packing, blocking over K > KC, edge
+// tiles, threads) at every level on awkward shapes against a float64
+// product, with guard values around C.
+func TestGemmLevels(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	pool := NewPool(2)
+	defer pool.Close()
+	type shape struct{ m, n, k int }
+	shapes := []shape{{1, 1, 1}, {5, 17, 3}, {13, 33, 7}, {6, 16, 0}, {37, 100, 300}, {12, 32, 257}, {65, 47, 520}}
+	acts := []ActKind{ActNone, ActReLU, ActPReLU, ActSigmoid}
+	for _, s := range shapes {
+		for ai, act := range acts {
+			ldb, ldc := s.n+3, s.n+2
+			a := randSlice(r, s.m*s.k)
+			b := randSlice(r, max(s.k*ldb, 1))
+			ep := &Epilogue{Bias: randSlice(r, s.m), Act: act, Slope: randSlice(r, s.m)}
+			if ai == 0 {
+				ep = nil
+			}
+			want := make([]float64, s.m*s.n)
+			tol := make([]float64, s.m*s.n)
+			for i := 0; i < s.m; i++ {
+				for j := 0; j < s.n; j++ {
+					var v, mag float64
+					for p := 0; p < s.k; p++ {
+						prod := float64(a[i*s.k+p]) * float64(b[p*ldb+j])
+						v += prod
+						mag += math.Abs(prod)
+					}
+					v, mag = refEpilogue(v, mag, i, ep)
+					want[i*s.n+j], tol[i*s.n+j] = v, 1e-6*mag*float64(s.k+2)+1e-6
+				}
+			}
+			forEachLevel(t, func(level string) {
+				for _, threaded := range []bool{false, true} {
+					pa := PackA(a, s.m, s.k, s.k)
+					const pad = 11
+					buf := make([]float32, pad+s.m*ldc+pad)
+					for i := range buf {
+						buf[i] = math.Float32frombits(guard)
+					}
+					c := buf[pad : pad+(s.m-1)*ldc+s.n]
+					ctx := &Ctx{Scratch: make([]float32, GemmScratch(pa, s.n))}
+					if threaded {
+						ctx = &Ctx{Pool: pool}
+					}
+					Gemm(ctx, pa, b, ldb, s.n, c, ldc, ep)
+					what := fmt.Sprintf("%s (%s) M=%d N=%d K=%d act=%d threaded=%v", level, pa.Kernel(), s.m, s.n, s.k, act, threaded)
+					for i, v := range buf {
+						o := i - pad
+						if (o < 0 || o >= s.m*ldc || o%ldc >= s.n) && math.Float32bits(v) != guard {
+							t.Fatalf("%s: wrote outside C at offset %d", what, o)
+						}
+					}
+					for i := 0; i < s.m; i++ {
+						for j := 0; j < s.n; j++ {
+							if got, w := float64(c[i*ldc+j]), want[i*s.n+j]; !(math.Abs(got-w) <= tol[i*s.n+j]) {
+								t.Fatalf("%s: C[%d][%d] = %g, want %g", what, i, j, got, w)
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// refConv is a direct float64 convolution of one image, with error bounds.
+func refConv(p ConvParams, w, bias []float32, act ActKind, slope []float32, in []float32, inH, inW int) (want, tol []float64, outH, outW int) {
+	outH, outW = p.OutSize(inH, inW)
+	cin, mg := p.InC/p.Groups, p.OutC/p.Groups
+	want = make([]float64, p.OutC*outH*outW)
+	tol = make([]float64, len(want))
+	ep := &Epilogue{Bias: bias, Act: act, Slope: slope}
+	n := cin * p.KH * p.KW
+	for oc := 0; oc < p.OutC; oc++ {
+		g := oc / mg
+		for oy := 0; oy < outH; oy++ {
+			for ox := 0; ox < outW; ox++ {
+				var v, mag float64
+				for ci := 0; ci < cin; ci++ {
+					for ky := 0; ky < p.KH; ky++ {
+						iy := oy*p.StrideH - p.PadTop + ky*p.DilH
+						for kx := 0; kx < p.KW; kx++ {
+							ix := ox*p.StrideW - p.PadLeft + kx*p.DilW
+							if iy < 0 || iy >= inH || ix < 0 || ix >= inW {
+								continue
+							}
+							prod := float64(w[((oc*cin+ci)*p.KH+ky)*p.KW+kx]) * float64(in[((g*cin+ci)*inH+iy)*inW+ix])
+							v += prod
+							mag += math.Abs(prod)
+						}
+					}
+				}
+				v, mag = refEpilogue(v, mag, oc, ep)
+				o := (oc*outH+oy)*outW + ox
+				want[o], tol[o] = v, 1e-6*mag*float64(n+2)+1e-6
+			}
+		}
+	}
+	return want, tol, outH, outW
+}
+
+// TestConvLevels runs convolutions of each kind (im2col, 1×1 direct,
+// grouped, depthwise) at every level against a direct float64 convolution.
+func TestConvLevels(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pool := NewPool(2)
+	defer pool.Close()
+	type tc struct {
+		p        ConvParams
+		inH, inW int
+		act      ActKind
+	}
+	cases := []tc{
+		{ConvParams{InC: 3, OutC: 13, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 1}, 23, 19, ActPReLU},
+		{ConvParams{InC: 17, OutC: 29, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 1}, 11, 9, ActReLU},
+		{ConvParams{InC: 40, OutC: 37, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1}, 7, 13, ActNone},
+		{ConvParams{InC: 300, OutC: 7, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1}, 5, 5, ActSigmoid},
+		{ConvParams{InC: 8, OutC: 12, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 4}, 10, 10, ActPReLU},
+		{ConvParams{InC: 19, OutC: 19, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 19}, 13, 21, ActPReLU},
+		{ConvParams{InC: 10, OutC: 10, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 10}, 15, 34, ActReLU},
+		{ConvParams{InC: 6, OutC: 11, KH: 5, KW: 3, StrideH: 2, StrideW: 1, DilH: 1, DilW: 2, PadTop: 2, PadLeft: 0, PadBottom: 1, PadRight: 3, Groups: 1}, 14, 12, ActNone},
+	}
+	for _, c := range cases {
+		p := c.p
+		if p.DilH == 0 {
+			p.DilH, p.DilW = 1, 1
+		}
+		w := randSlice(r, p.OutC*(p.InC/p.Groups)*p.KH*p.KW)
+		bias := randSlice(r, p.OutC)
+		slope := randSlice(r, p.OutC)
+		in := randSlice(r, p.InC*c.inH*c.inW)
+		want, tol, outH, outW := refConv(p, w, bias, c.act, slope, in, c.inH, c.inW)
+		forEachLevel(t, func(level string) {
+			conv, err := NewConv(p, w, bias, c.act, slope)
+			if err != nil {
+				t.Fatalf("%+v: %v", p, err)
+			}
+			for _, ctx := range []*Ctx{{Scratch: make([]float32, conv.ScratchSize(c.inH, c.inW))}, {Pool: pool}} {
+				out := make([]float32, len(want)+1)
+				out[len(want)] = math.Float32frombits(guard)
+				conv.Run(ctx, in, c.inH, c.inW, out)
+				what := fmt.Sprintf("%s %+v %dx%d pool=%v", level, p, c.inH, c.inW, ctx.Pool != nil)
+				if math.Float32bits(out[len(want)]) != guard {
+					t.Fatalf("%s: wrote past the output", what)
+				}
+				for i, wv := range want {
+					if got := float64(out[i]); !(math.Abs(got-wv) <= tol[i]) {
+						t.Fatalf("%s: out[%d] (channel %d) = %g, want %g", what, i, i/(outH*outW), got, wv)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGemmLevels measures single-threaded square GEMMs per level.
+func BenchmarkGemmLevels(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{256, 512, 1024} {
+		a := randSlice(r, n*n)
+		bm := randSlice(r, n*n)
+		c := make([]float32, n*n)
+		for _, level := range Levels() {
+			if level == "generic" && n > 256 {
+				continue // minutes of pure Go teach nothing new
+			}
+			b.Run(fmt.Sprintf("%s/%d", level, n), func(b *testing.B) {
+				restore, err := SetLevel(level)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer restore()
+				pa := PackA(a, n, n, n)
+				ctx := &Ctx{Scratch: make([]float32, GemmScratch(pa, n))}
+				for b.Loop() {
+					Gemm(ctx, pa, bm, n, n, c, n, nil)
+				}
+				b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -1,7 +1,7 @@
 // Command asmgen writes facegate's SGEMM micro-kernels in Go assembly:
 //
 //	sgemm_6x16_avx2_amd64.s     AVX2+FMA, 6 rows × 2 ymm (12 accumulators)
-//	sgemm_12x32_avx512_amd64.s  AVX-512F, 12 rows × 2 zmm (24 accumulators)
+//	sgemm_8x32_avx512_amd64.s   AVX-512F, 8 rows × 2 zmm (16 accumulators)
 //	sgemm_8x12_neon_arm64.s     NEON, 8 rows × 3 q registers (24 accumulators)
 //
 // Every kernel implements the microKernel contract of kernels/microkernel.go:
@@ -27,9 +27,9 @@ func main() {
 	out := flag.String("o", "..", "directory to write the .s files to")
 	flag.Parse()
 	files := map[string][]byte{
-		"sgemm_6x16_avx2_amd64.s":    x86Kernel("sgemm6x16AVX2", 6, 2, false),
-		"sgemm_12x32_avx512_amd64.s": x86Kernel("sgemm12x32AVX512", 12, 2, true),
-		"sgemm_8x12_neon_arm64.s":    neonKernel("sgemm8x12NEON"),
+		"sgemm_6x16_avx2_amd64.s":   x86Kernel("sgemm6x16AVX2", 6, 2, false),
+		"sgemm_8x32_avx512_amd64.s": x86Kernel("sgemm8x32AVX512", 8, 2, true),
+		"sgemm_8x12_neon_arm64.s":   neonKernel("sgemm8x12NEON"),
 	}
 	for name, src := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), src, 0o644); err != nil {
