@@ -27,29 +27,34 @@ var (
 
 func init() {
 	allLevels = append([]cpuLevel{{name: "generic", supported: true, gemm: goKernel4x8}}, archLevels()...)
+	name, note := chooseLevel(os.Getenv(levelEnv))
+	if _, err := SetLevel(name); err != nil {
+		panic(err) // chooseLevel only returns supported levels
+	}
+	levelNote = note
+}
+
+// chooseLevel picks the level for a FACEGATE_CPU value: the fastest
+// supported one when env is empty or names a level this machine cannot run
+// (with a note saying so), else the one named.
+func chooseLevel(env string) (name, note string) {
 	best := allLevels[0].name
 	for _, l := range allLevels {
 		if l.supported {
 			best = l.name
 		}
 	}
-	want := strings.ToLower(strings.TrimSpace(os.Getenv(levelEnv)))
+	want := strings.ToLower(strings.TrimSpace(env))
 	if want == "" {
-		mustSetLevel(best)
-		return
+		return best, ""
 	}
-	if _, err := SetLevel(want); err != nil {
-		levelNote = fmt.Sprintf("%s=%s ignored (%v); using %s", levelEnv, want, err, best)
-		mustSetLevel(best)
-		return
+	for _, l := range allLevels {
+		if l.name == want && l.supported {
+			return want, fmt.Sprintf("%s=%s", levelEnv, want)
+		}
 	}
-	levelNote = fmt.Sprintf("%s=%s", levelEnv, want)
-}
-
-func mustSetLevel(name string) {
-	if _, err := SetLevel(name); err != nil {
-		panic(err) // only for names taken from allLevels
-	}
+	return best, fmt.Sprintf("%s=%s ignored: not available here (have %s); using %s",
+		levelEnv, want, strings.Join(Levels(), ", "), best)
 }
 
 // Level returns the instruction-set level the kernels run at: "generic",

@@ -402,3 +402,40 @@ func BenchmarkGemmLevels(b *testing.B) {
 		}
 	}
 }
+
+// TestChooseLevel checks how FACEGATE_CPU is interpreted: a supported level
+// is used, anything else falls back to the fastest with a note, never a
+// crash.
+func TestChooseLevel(t *testing.T) {
+	levels := Levels()
+	best := levels[len(levels)-1]
+	cases := []struct {
+		env, want string
+		noted     bool
+	}{
+		{"", best, false},
+		{"generic", "generic", true},
+		{" Generic\n", "generic", true},
+		{"sse9", best, true},
+		{"neon avx2", best, true},
+	}
+	for _, l := range allLevels {
+		if l.supported {
+			cases = append(cases, struct {
+				env, want string
+				noted     bool
+			}{l.name, l.name, true})
+		} else {
+			cases = append(cases, struct {
+				env, want string
+				noted     bool
+			}{l.name, best, true})
+		}
+	}
+	for _, c := range cases {
+		got, note := chooseLevel(c.env)
+		if got != c.want || (note != "") != c.noted {
+			t.Errorf("chooseLevel(%q) = %q, %q; want %q (note: %v)", c.env, got, note, c.want, c.noted)
+		}
+	}
+}
