@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"fmt"
+)
+
+// inPlaceOps may write their output over their first input when that input
+// dies at this step (elementwise, same shape).
+var inPlaceOps = map[string]bool{
+	"Relu": true, "Sigmoid": true, "Tanh": true, "Exp": true, "Clip": true,
+	"LeakyRelu": true, "PRelu": true, "fg.ChannelAffine": true,
+	"Add": true, "Sub": true, "Mul": true, "Div": true,
+}
+
+// maxArena bounds the activation memory of one plan (floats): 2 GiB.
+const maxArena = 1 << 29
+
+// buildPlan makes the plan for one set of input shapes: shape inference,
+// then a static memory plan. Every runtime value gets a root buffer; views
+// (reshape-like operators) and in-place elementwise operators share their
+// input's root. Roots are assigned to a few arena slots greedily: a slot is
+// free once the last reader of every value in its root has run, and a new
+// root takes the smallest free slot that fits (or grows the largest).
+func (m *Model) buildPlan(inShapes [][]int, threads int) (*plan, error) {
+	si, err := m.planShapes(inShapes)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{inShapes: inShapes, steps: si.steps}
+	nsteps := len(p.steps)
+
+	// Last reader of every value; graph outputs live to the end.
+	last := make([]int, len(m.values))
+	for k := range last {
+		last[k] = -1
+	}
+	for i := range p.steps {
+		for _, id := range p.steps[i].n.in {
+			if id >= 0 {
+				last[id] = i
+			}
+		}
+	}
+	for _, id := range m.outIDs {
+		last[id] = nsteps
+	}
+
+	root := make([]int, len(m.values)) // value id of the root, -1: none
+	for k := range root {
+		root[k] = -1
+	}
+	for _, id := range m.inIDs {
+		root[id] = id
+	}
+	rootLast := make([]int, len(m.values))
+	slotOf := make([]int, len(m.values))
+	var slotSize []int
+	var free []int
+	isGraphInput := func(r int) bool { return m.values[r].input >= 0 }
+	p.stepSlot = make([]int, nsteps)
+
+	alloc := func(need int) int {
+		best, bestSize := -1, 0
+		largest := -1
+		for k, s := range free {
+			sz := slotSize[s]
+			if sz >= need && (best < 0 || sz < bestSize) {
+				best, bestSize = k, sz
+			}
+			if largest < 0 || sz > slotSize[free[largest]] {
+				largest = k
+			}
+		}
+		pick := best
+		if pick < 0 {
+			pick = largest
+		}
+		if pick < 0 {
+			slotSize = append(slotSize, need)
+			return len(slotSize) - 1
+		}
+		s := free[pick]
+		free = append(free[:pick], free[pick+1:]...)
+		slotSize[s] = max(slotSize[s], need)
+		return s
+	}
+
+	for i := range p.steps {
+		st := &p.steps[i]
+		n := st.n
+		out := n.out[0]
+		in0 := n.in[0]
+		r0 := -1
+		if in0 >= 0 {
+			r0 = root[in0]
+		}
+		switch {
+		case isView(n.op) && r0 >= 0:
+			root[out] = r0
+			rootLast[r0] = max(rootLast[r0], last[out])
+		case inPlaceOps[n.op] && r0 >= 0 && !isGraphInput(r0) && rootLast[r0] == i &&
+			sameShape(st.inShape[0], st.outShape):
+			root[out] = r0
+			rootLast[r0] = max(rootLast[r0], last[out], i)
+		default:
+			root[out] = out
+			rootLast[out] = max(last[out], i)
+			slotOf[out] = alloc(numel(st.outShape))
+		}
+		if r := root[out]; !isGraphInput(r) {
+			p.stepSlot[i] = slotOf[r]
+		} else {
+			p.stepSlot[i] = -1
+		}
+		// Free the roots whose last reader was this step (including an
+		// output nobody reads).
+		for _, id := range append(n.in[:len(n.in):len(n.in)], out) {
+			if id < 0 || root[id] < 0 {
+				continue
+			}
+			r := root[id]
+			if !isGraphInput(r) && rootLast[r] == i {
+				free = append(free, slotOf[r])
+				rootLast[r] = -2 // freed once
+			}
+		}
+	}
+
+	for _, s := range slotSize {
+		p.arena += s
+	}
+	if p.arena > maxArena {
+		return nil, fmt.Errorf("input shapes %v need %d MiB of activations, more than the limit of %d MiB",
+			inShapes, p.arena*4>>20, maxArena*4>>20)
+	}
+	p.slots = make([][]float32, len(slotSize))
+	for k, s := range slotSize {
+		p.slots[k] = make([]float32, s)
+	}
+
+	// Resolve operand slices.
+	data := func(id int) ref {
+		if c := si.known[id]; c != nil {
+			return ref{gin: -1, buf: c.floats()}
+		}
+		r := root[id]
+		if r >= 0 && isGraphInput(r) {
+			return ref{gin: m.values[r].input}
+		}
+		return ref{gin: -1, buf: p.slots[slotOf[r]][:numel(si.shapes[id])]}
+	}
+	for i := range p.steps {
+		st := &p.steps[i]
+		st.in = make([]ref, len(st.n.in))
+		for k, id := range st.n.in {
+			if id >= 0 {
+				st.in[k] = data(id)
+			}
+		}
+		if p.stepSlot[i] >= 0 {
+			st.out = ref{gin: -1, buf: p.slots[p.stepSlot[i]][:numel(st.outShape)]}
+		} else {
+			st.out = ref{gin: root[st.n.out[0]]} // a view of a graph input: nothing to do
+			st.out.gin = m.values[st.out.gin].input
+		}
+		p.macs += st.macs
+		switch {
+		case st.conv != nil:
+			p.scratch = max(p.scratch, st.conv.ScratchSize(st.inShape[0][2], st.inShape[0][3]))
+		case st.n.op == "fg.Dense":
+			p.scratch = max(p.scratch, st.n.dense.ScratchSize(st.rows))
+		}
+	}
+
+	// Outputs: known values and views of inputs are copied at plan time
+	// or by a final copy; everything else is read in place.
+	p.outs = make([]*Tensor, len(m.outIDs))
+	for k, id := range m.outIDs {
+		shape := append([]int{}, si.shapes[id]...)
+		switch {
+		case si.known[id] != nil:
+			p.outs[k] = &Tensor{Shape: shape, Data: append([]float32{}, si.known[id].floats()...)}
+		case isGraphInput(root[id]):
+			t := &Tensor{Shape: shape, Data: make([]float32, numel(shape))}
+			p.outs[k] = t
+			p.steps = append(p.steps, step{n: copyNode, in: []ref{{gin: m.values[root[id]].input}}, out: ref{gin: -1, buf: t.Data}})
+		default:
+			p.outs[k] = &Tensor{Shape: shape, Data: p.slots[slotOf[root[id]]][:numel(shape)]}
+		}
+	}
+	return p, nil
+}
+
+// copyNode marks a step that copies a graph input to an output.
+var copyNode = &node{name: "output copy", op: "fg.Copy"}

@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/facegate/facegate/kernels"
+	"github.com/facegate/facegate/weights"
+)
+
+// SessionOptions controls a Session.
+type SessionOptions struct {
+	// Threads is the number of goroutines kernels may use; 0 means one per
+	// CPU.
+	Threads int
+	// MaxInputElements bounds the number of values in each input tensor;
+	// 0 means 1<<26 (256 MiB of float32).
+	MaxInputElements int
+}
+
+// planCacheSize is how many input shapes a Session keeps plans for.
+const planCacheSize = 4
+
+// Session runs a Model. It owns the activation memory and kernel scratch;
+// use one Session per goroutine. After the first Run for an input shape,
+// Run allocates nothing for that shape.
+type Session struct {
+	m        *Model
+	pool     *kernels.Pool
+	ctx      kernels.Ctx
+	threads  int
+	maxIn    int
+	plans    []*plan // most recently used first
+	inputs   []*Tensor
+	shapeBuf [][]int
+}
+
+// NewSession prepares a Session for m. Close it to stop its worker
+// goroutines.
+func NewSession(m *Model, opt SessionOptions) (*Session, error) {
+	if m == nil {
+		return nil, fmt.Errorf("engine: nil model")
+	}
+	th := opt.Threads
+	if th <= 0 {
+		th = runtime.NumCPU()
+	}
+	s := &Session{m: m, threads: th, maxIn: opt.MaxInputElements}
+	if s.maxIn <= 0 {
+		s.maxIn = 1 << 26
+	}
+	if th > 1 {
+		s.pool = kernels.NewPool(th)
+	}
+	s.ctx.Pool = s.pool
+	return s, nil
+}
+
+// Close releases the Session's worker goroutines. The Session must not be
+// used afterwards.
+func (s *Session) Close() {
+	s.pool.Close()
+	s.plans = nil
+}
+
+// Model returns the model the session runs.
+func (s *Session) Model() *Model { return s.m }
+
+// Run computes the model's outputs for inputs, given in the order of
+// Model.Inputs. The returned tensors belong to the Session and are valid
+// until the next Run; copy what must outlive it.
+func (s *Session) Run(inputs []*Tensor) ([]*Tensor, error) {
+	p, err := s.planFor(inputs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range p.steps {
+		s.exec(&p.steps[i], inputs)
+	}
+	return p.outs, nil
+}
+
+// planFor validates inputs and returns the plan for their shapes, building
+// it on first use.
+func (s *Session) planFor(inputs []*Tensor) (*plan, error) {
+	m := s.m
+	if len(inputs) != len(m.inputs) {
+		return nil, fmt.Errorf("engine: %d inputs given, model %q takes %d", len(inputs), m.meta.Name, len(m.inputs))
+	}
+	for k, t := range inputs {
+		if t == nil {
+			return nil, fmt.Errorf("engine: input %d (%s) is nil", k, m.inputs[k].Name)
+		}
+	}
+	for i, p := range s.plans {
+		if shapesMatch(p.inShapes, inputs) {
+			if err := checkData(m, inputs); err != nil {
+				return nil, err
+			}
+			if i > 0 {
+				copy(s.plans[1:i+1], s.plans[:i])
+				s.plans[0] = p
+			}
+			return p, nil
+		}
+	}
+	shapes := make([][]int, len(inputs))
+	for k, t := range inputs {
+		vi := m.inputs[k]
+		if len(t.Shape) != len(vi.Shape) {
+			return nil, fmt.Errorf("engine: input %q has rank %d, want %d (%s)", vi.Name, len(t.Shape), len(vi.Shape), dimsString(vi.Shape))
+		}
+		for d, dim := range vi.Shape {
+			if t.Shape[d] <= 0 {
+				return nil, fmt.Errorf("engine: input %q: dimension %d is %d", vi.Name, d, t.Shape[d])
+			}
+			if dim.Value > 0 && int64(t.Shape[d]) != dim.Value {
+				return nil, fmt.Errorf("engine: input %q has shape %v, want %s", vi.Name, t.Shape, dimsString(vi.Shape))
+			}
+		}
+		n, err := checkedNumel(t.Shape)
+		if err != nil || n > s.maxIn {
+			return nil, fmt.Errorf("engine: input %q of shape %v is larger than the limit of %d values", vi.Name, t.Shape, s.maxIn)
+		}
+		shapes[k] = append([]int{}, t.Shape...)
+	}
+	if err := checkData(m, inputs); err != nil {
+		return nil, err
+	}
+	p, err := m.buildPlan(shapes, s.threads)
+	if err != nil {
+		return nil, fmt.Errorf("engine: input shapes %v: %w", shapes, err)
+	}
+	if p.scratch > len(s.ctx.Scratch) {
+		s.ctx.Scratch = make([]float32, p.scratch)
+	}
+	if len(s.plans) < planCacheSize {
+		s.plans = append(s.plans, nil)
+	}
+	copy(s.plans[1:], s.plans[:len(s.plans)-1])
+	s.plans[0] = p
+	return p, nil
+}
+
+func checkData(m *Model, inputs []*Tensor) error {
+	for k, t := range inputs {
+		if len(t.Data) != numel(t.Shape) {
+			return fmt.Errorf("engine: input %q has %d values for shape %v", m.inputs[k].Name, len(t.Data), t.Shape)
+		}
+	}
+	return nil
+}
+
+func shapesMatch(want [][]int, inputs []*Tensor) bool {
+	for k, t := range inputs {
+		if !sameShape(want[k], t.Shape) {
+			return false
+		}
+	}
+	return true
+}
+
+func dimsString(ds []weights.Dim) string {
+	s := "["
+	for k, d := range ds {
+		if k > 0 {
+			s += ","
+		}
+		if d.Value > 0 {
+			s += fmt.Sprint(d.Value)
+		} else if d.Param != "" {
+			s += d.Param
+		} else {
+			s += "?"
+		}
+	}
+	return s + "]"
+}
