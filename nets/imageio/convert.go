@@ -14,6 +14,13 @@ import (
 // over their pixel slices; anything else goes through the color.Model
 // interface one pixel at a time.
 func FromImage(src image.Image) *Image {
+	return fromImage(src, false)
+}
+
+// fromImage is FromImage; studio says that YCbCr images hold limited-range
+// ("studio swing", Y 16..235) BT.601 values, as VP8 does, rather than the
+// full-range JFIF values image.YCbCr is defined with.
+func fromImage(src image.Image, studio bool) *Image {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
 	m := &Image{W: w, H: h, Pix: make([]uint8, 3*w*h), Orientation: 1}
@@ -22,9 +29,9 @@ func FromImage(src image.Image) *Image {
 	}
 	switch s := src.(type) {
 	case *image.YCbCr:
-		ycbcrToRGB(m, s, nil)
+		ycbcrToRGB(m, s, nil, studio)
 	case *image.NYCbCrA:
-		ycbcrToRGB(m, &s.YCbCr, s)
+		ycbcrToRGB(m, &s.YCbCr, s, studio)
 	case *image.Gray:
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w]

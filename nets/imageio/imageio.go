@@ -20,6 +20,7 @@ package imageio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -172,10 +173,6 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 		return nil, fmt.Errorf("%w: %s", ErrFormat, format)
 	}
 
-	cfg, err := c.config(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s header: %v", ErrNotImage, format, err)
-	}
 	orient := 0
 	if c.orientation != nil {
 		orient = c.orientation(data)
@@ -183,21 +180,24 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 	if orient < 1 || orient > 8 {
 		orient = 1
 	}
-	w, h := cfg.Width, cfg.Height
-	if w <= 0 || h <= 0 {
-		return nil, fmt.Errorf("%w: %s: %dx%d", ErrNotImage, format, w, h)
+	if format == "png" && len(data) >= 24 && string(data[12:16]) == "IHDR" {
+		// Go's PNG decoder refuses dimensions whose product overflows
+		// as malformed; say "too large" for those too.
+		w := binary.BigEndian.Uint32(data[16:])
+		h := binary.BigEndian.Uint32(data[20:])
+		if err := checkSize(int64(w), int64(h), orient, lim); err != nil {
+			return nil, err
+		}
 	}
-	if orient >= 5 {
-		w, h = h, w
+	cfg, err := c.config(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s header: %v", ErrNotImage, format, err)
 	}
-	if maxW := limitOr(lim.MaxWidth, DefaultMaxSide); w > maxW {
-		return nil, fmt.Errorf("%w: width %d, limit %d", ErrTooLarge, w, maxW)
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("%w: %s: %dx%d", ErrNotImage, format, cfg.Width, cfg.Height)
 	}
-	if maxH := limitOr(lim.MaxHeight, DefaultMaxSide); h > maxH {
-		return nil, fmt.Errorf("%w: height %d, limit %d", ErrTooLarge, h, maxH)
-	}
-	if maxP := limitOr(lim.MaxPixels, DefaultMaxPixels); int64(w)*int64(h) > int64(maxP) {
-		return nil, fmt.Errorf("%w: %dx%d pixels, limit %d", ErrTooLarge, w, h, maxP)
+	if err := checkSize(int64(cfg.Width), int64(cfg.Height), orient, lim); err != nil {
+		return nil, err
 	}
 	if format == "jpeg" {
 		if n := jpegScans(data); n > maxJPEGScans {
@@ -216,9 +216,31 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 		return nil, fmt.Errorf("%w: %s: decoded %dx%d, header %dx%d",
 			ErrNotImage, format, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
 	}
-	img := FromImage(src)
+	// Lossy WebP (VP8) stores limited-range BT.601 YCbCr; Go's
+	// image.YCbCr model is the full-range JFIF one, so say which.
+	img := fromImage(src, format == "webp")
 	img.Format = format
 	img = orientImage(img, orient)
 	img.Orientation = orient
 	return img, nil
+}
+
+// checkSize checks stored dimensions w x h against lim, after turning them
+// upright for orientation o.
+func checkSize(w, h int64, o int, lim Limits) error {
+	if o >= 5 {
+		w, h = h, w
+	}
+	if maxW := int64(limitOr(lim.MaxWidth, DefaultMaxSide)); w > maxW {
+		return fmt.Errorf("%w: width %d, limit %d", ErrTooLarge, w, maxW)
+	}
+	if maxH := int64(limitOr(lim.MaxHeight, DefaultMaxSide)); h > maxH {
+		return fmt.Errorf("%w: height %d, limit %d", ErrTooLarge, h, maxH)
+	}
+	// Both sides fit in an int32 here unless there is no side limit;
+	// compare without overflowing.
+	if maxP := int64(limitOr(lim.MaxPixels, DefaultMaxPixels)); w > 0 && h > maxP/w {
+		return fmt.Errorf("%w: %dx%d pixels, limit %d", ErrTooLarge, w, h, maxP)
+	}
+	return nil
 }

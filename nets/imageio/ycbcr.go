@@ -8,10 +8,10 @@ import "image"
 //
 //   - the colour conversion uses libjpeg's fixed-point tables (jdcolor.c,
 //     16 fractional bits, rounding built into the tables);
-//   - 4:2:0 and 4:2:2 chroma is upsampled with libjpeg's "fancy" triangular
-//     filter (jdsample.c h2v2_fancy_upsample / h2v1_fancy_upsample) instead
-//     of the pixel replication Go's image/color uses. Other subsampling
-//     ratios are replicated (nearest neighbour).
+//   - 4:2:0, 4:2:2 and 4:4:0 chroma is upsampled with libjpeg's "fancy"
+//     triangular filter (jdsample.c h2v2_, h2v1_ and h1v2_fancy_upsample)
+//     instead of the pixel replication Go's image/color uses. 4:1:1 and
+//     4:1:0 chroma is replicated (nearest neighbour).
 //
 // What remains different is the IDCT (Go's versus libjpeg's islow), worth a
 // level or so per sample.
@@ -49,7 +49,8 @@ func clamp8(v int32) uint8 {
 
 // ycbcrToRGB converts s into m.Pix (same size). When a is non-nil, s is its
 // YCbCr part and its non-premultiplied alpha is composited onto white.
-func ycbcrToRGB(m *Image, s *image.YCbCr, a *image.NYCbCrA) {
+// studio selects VP8's limited-range conversion instead of JFIF's.
+func ycbcrToRGB(m *Image, s *image.YCbCr, a *image.NYCbCrA, studio bool) {
 	b := s.Rect
 	w, h := m.W, m.H
 	// Horizontal and vertical chroma shifts.
@@ -71,55 +72,98 @@ func ycbcrToRGB(m *Image, s *image.YCbCr, a *image.NYCbCrA) {
 	cw := ((b.Max.X + (1 << hs) - 1) >> hs) - cx0
 	ch := ((b.Max.Y + (1 << vs) - 1) >> vs) - cy0
 	fancy := hs == 1 && cw >= 2 && b.Min.X%2 == 0 && b.Min.Y%2 == 0
-	var cbUp, crUp []uint8
-	if fancy {
-		cbUp = make([]uint8, 2*cw)
-		crUp = make([]uint8, 2*cw)
+	fancyV := hs == 0 && vs == 1 && b.Min.Y%2 == 0 // 4:4:0
+	// Chroma for the current output row, one sample per pixel (fancy
+	// upsampling writes up to 2*cw = w+1 samples).
+	cbRow := make([]uint8, w+1)
+	crRow := make([]uint8, w+1)
+	convert := jfifRow
+	if studio {
+		convert = vp8Row
 	}
 	for y := range h {
 		yRow := s.Y[s.YOffset(b.Min.X, b.Min.Y+y):][:w]
 		dst := m.Pix[3*w*y:][:3*w]
-		var cbRow, crRow []uint8
-		if fancy {
-			cy := (b.Min.Y+y)>>vs - cy0
-			cbRow, crRow = cbUp[:w], crUp[:w]
-			if vs == 1 {
-				// The nearer neighbouring chroma row: above for even
-				// rows, below for odd ones; replicated at the edges.
-				ny := cy - 1
-				if (b.Min.Y+y)&1 == 1 {
-					ny = cy + 1
-				}
-				ny = max(0, min(ny, ch-1))
-				upsampleH2V2(cbUp, chromaRow(s.Cb, s, cy, cw), chromaRow(s.Cb, s, ny, cw))
-				upsampleH2V2(crUp, chromaRow(s.Cr, s, cy, cw), chromaRow(s.Cr, s, ny, cw))
-			} else {
-				upsampleH2V1(cbUp, chromaRow(s.Cb, s, cy, cw))
-				upsampleH2V1(crUp, chromaRow(s.Cr, s, cy, cw))
+		cy := (b.Min.Y+y)>>vs - cy0
+		switch {
+		case fancy && vs == 1:
+			// The nearer neighbouring chroma row: above for even rows,
+			// below for odd ones; replicated at the edges.
+			ny := cy - 1
+			if (b.Min.Y+y)&1 == 1 {
+				ny = cy + 1
 			}
-		}
-		var aRow []uint8
-		if a != nil {
-			aRow = a.A[a.AOffset(b.Min.X, b.Min.Y+y):][:w]
-		}
-		for x := range w {
-			var cb, cr uint8
-			if fancy {
-				cb, cr = cbRow[x], crRow[x]
-			} else {
+			ny = max(0, min(ny, ch-1))
+			upsampleH2V2(cbRow, chromaRow(s.Cb, s, cy, cw), chromaRow(s.Cb, s, ny, cw))
+			upsampleH2V2(crRow, chromaRow(s.Cr, s, cy, cw), chromaRow(s.Cr, s, ny, cw))
+		case fancy:
+			upsampleH2V1(cbRow, chromaRow(s.Cb, s, cy, cw))
+			upsampleH2V1(crRow, chromaRow(s.Cr, s, cy, cw))
+		case fancyV:
+			ny, bias := cy-1, int32(1)
+			if (b.Min.Y+y)&1 == 1 {
+				ny, bias = cy+1, 2
+			}
+			ny = max(0, min(ny, ch-1))
+			upsampleH1V2(cbRow, chromaRow(s.Cb, s, cy, cw), chromaRow(s.Cb, s, ny, cw), bias)
+			upsampleH1V2(crRow, chromaRow(s.Cr, s, cy, cw), chromaRow(s.Cr, s, ny, cw), bias)
+		default:
+			for x := range w {
 				ci := s.COffset(b.Min.X+x, b.Min.Y+y)
-				cb, cr = s.Cb[ci], s.Cr[ci]
+				cbRow[x], crRow[x] = s.Cb[ci], s.Cr[ci]
 			}
-			yy := int32(yRow[x])
-			r := clamp8(yy + crR[cr])
-			g := clamp8(yy + (cbG[cb]+crG[cr])>>ycbcrScaleBits)
-			bl := clamp8(yy + cbB[cb])
-			if aRow != nil {
-				r, g, bl = overWhite(r, g, bl, aRow[x])
+		}
+		convert(dst, yRow, cbRow[:w], crRow[:w])
+		if a != nil {
+			aRow := a.A[a.AOffset(b.Min.X, b.Min.Y+y):][:w]
+			for x, av := range aRow {
+				p := dst[3*x : 3*x+3 : 3*x+3]
+				p[0], p[1], p[2] = overWhite(p[0], p[1], p[2], av)
 			}
-			dst[3*x], dst[3*x+1], dst[3*x+2] = r, g, bl
 		}
 	}
+}
+
+// jfifRow converts one row of full-range (JFIF) YCbCr with libjpeg's
+// tables.
+func jfifRow(dst, yRow, cbRow, crRow []uint8) {
+	dst = dst[:3*len(yRow)]
+	cbRow, crRow = cbRow[:len(yRow)], crRow[:len(yRow)]
+	for x, yv := range yRow {
+		yy := int32(yv)
+		cb, cr := cbRow[x], crRow[x]
+		p := dst[3*x : 3*x+3 : 3*x+3]
+		p[0] = clamp8(yy + crR[cr])
+		p[1] = clamp8(yy + (cbG[cb]+crG[cr])>>ycbcrScaleBits)
+		p[2] = clamp8(yy + cbB[cb])
+	}
+}
+
+// vp8Row converts one row of limited-range BT.601 YCbCr (VP8) the way
+// libwebp does (dsp/yuv.h: 14-bit constants, 6 fractional bits kept):
+// R = 1.164(Y-16) + 1.596(V-128), G = 1.164(Y-16) - 0.391(U-128) -
+// 0.813(V-128), B = 1.164(Y-16) + 2.018(U-128).
+func vp8Row(dst, yRow, cbRow, crRow []uint8) {
+	dst = dst[:3*len(yRow)]
+	cbRow, crRow = cbRow[:len(yRow)], crRow[:len(yRow)]
+	for x, yv := range yRow {
+		yy := int32(yv) * 19077 >> 8
+		u, v := int32(cbRow[x]), int32(crRow[x])
+		p := dst[3*x : 3*x+3 : 3*x+3]
+		p[0] = clip8vp8(yy + v*26149>>8 - 14234)
+		p[1] = clip8vp8(yy - u*6419>>8 - v*13320>>8 + 8708)
+		p[2] = clip8vp8(yy + u*33050>>8 - 17685)
+	}
+}
+
+func clip8vp8(v int32) uint8 {
+	if uint32(v) < 256<<6 {
+		return uint8(v >> 6)
+	}
+	if v < 0 {
+		return 0
+	}
+	return 255
 }
 
 // chromaRow returns chroma row cy (relative to the plane's bounds) of the
@@ -168,4 +212,15 @@ func upsampleH2V2(dst, in0, in1 []uint8) {
 	}
 	dst[2*n-2] = uint8((this*3 + last + 8) >> 4)
 	dst[2*n-1] = uint8((this*4 + 7) >> 4)
+}
+
+// upsampleH1V2 produces one output row of libjpeg's vertical triangular
+// filter: ¾ of the nearest chroma row, ¼ of the next nearest, with the
+// rounding bias libjpeg alternates between upper (1) and lower (2) rows.
+func upsampleH1V2(dst, in0, in1 []uint8, bias int32) {
+	in1 = in1[:len(in0)]
+	dst = dst[:len(in0)]
+	for i, v := range in0 {
+		dst[i] = uint8((int32(v)*3 + int32(in1[i]) + bias) >> 2)
+	}
 }
