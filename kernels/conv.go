@@ -1,0 +1,275 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ConvParams describes a 2-D convolution (ONNX Conv attributes). Zero
+// strides or dilations are taken as 1.
+type ConvParams struct {
+	InC, OutC, KH, KW, StrideH, StrideW, DilH, DilW int
+	PadTop, PadLeft, PadBottom, PadRight            int
+	Groups                                          int
+}
+
+// OutSize is the output plane size for an input plane of inH×inW
+// (0 when the kernel does not fit).
+func (p ConvParams) OutSize(inH, inW int) (outH, outW int) {
+	p = p.normalized()
+	return convOut(inH, p.PadTop, p.PadBottom, p.KH, p.DilH, p.StrideH),
+		convOut(inW, p.PadLeft, p.PadRight, p.KW, p.DilW, p.StrideW)
+}
+
+func convOut(in, padA, padB, k, dil, stride int) int {
+	span := in + padA + padB - dil*(k-1) - 1
+	if span < 0 || stride < 1 {
+		return 0
+	}
+	return span/stride + 1
+}
+
+func (p ConvParams) normalized() ConvParams {
+	if p.StrideH == 0 {
+		p.StrideH = 1
+	}
+	if p.StrideW == 0 {
+		p.StrideW = 1
+	}
+	if p.DilH == 0 {
+		p.DilH = 1
+	}
+	if p.DilW == 0 {
+		p.DilW = 1
+	}
+	if p.Groups == 0 {
+		p.Groups = 1
+	}
+	return p
+}
+
+// Convolution strategies chosen by NewConv.
+const (
+	convDirect    = iota // 1×1, stride 1, no padding: GEMM straight on the input planes
+	convIm2col           // general: im2col written into packed B panels, then GEMM
+	convDepthwise        // groups == InC == OutC: one filter per channel
+)
+
+// Conv is a convolution with its weights packed; shared read-only by
+// sessions. Weights are OutC × InC/Groups × KH × KW (ONNX layout).
+//
+// Per group g, the output is the GEMM
+//
+//	out[g·Mg + m, oh·outW + ow] = act(bias[m] + Σ_p W[m, p] · B[p, oh·outW + ow])
+//
+// with Mg = OutC/Groups rows, p = (ci, ky, kx) over InC/Groups × KH × KW, and
+// B[p, ·] the input pixel under tap (ky, kx) of channel ci (zero in the
+// padding). For 1×1 stride-1 unpadded convolutions B is the input itself.
+// Depthwise convolutions (one filter per channel) bypass GEMM entirely.
+type Conv struct {
+	p     ConvParams
+	kind  int
+	a     []*PackedA // per group (GEMM strategies)
+	w     []float32  // depthwise: OutC × KH·KW
+	bias  []float32  // nil or OutC
+	act   ActKind
+	slope []float32 // OutC for PReLU
+}
+
+// NewConv validates p and packs the weights w (and copies bias and slope,
+// so the caller's slices may be reused).
+func NewConv(p ConvParams, w, bias []float32, act ActKind, slope []float32) (*Conv, error) {
+	p = p.normalized()
+	switch {
+	case p.InC < 1 || p.OutC < 1 || p.KH < 1 || p.KW < 1:
+		return nil, fmt.Errorf("kernels: conv: bad shape InC=%d OutC=%d kernel %dx%d", p.InC, p.OutC, p.KH, p.KW)
+	case p.StrideH < 1 || p.StrideW < 1 || p.DilH < 1 || p.DilW < 1:
+		return nil, fmt.Errorf("kernels: conv: bad strides %dx%d or dilations %dx%d", p.StrideH, p.StrideW, p.DilH, p.DilW)
+	case p.PadTop < 0 || p.PadLeft < 0 || p.PadBottom < 0 || p.PadRight < 0:
+		return nil, errors.New("kernels: conv: negative padding")
+	case p.Groups < 1 || p.InC%p.Groups != 0 || p.OutC%p.Groups != 0:
+		return nil, fmt.Errorf("kernels: conv: %d groups do not divide %d→%d channels", p.Groups, p.InC, p.OutC)
+	}
+	cin := p.InC / p.Groups
+	kg := cin * p.KH * p.KW
+	if len(w) != p.OutC*kg {
+		return nil, fmt.Errorf("kernels: conv: %d weights, want %d×%d×%d×%d", len(w), p.OutC, cin, p.KH, p.KW)
+	}
+	if bias != nil && len(bias) != p.OutC {
+		return nil, fmt.Errorf("kernels: conv: %d biases for %d channels", len(bias), p.OutC)
+	}
+	if act > ActSigmoid {
+		return nil, fmt.Errorf("kernels: conv: unknown activation %d", act)
+	}
+	c := &Conv{p: p, act: act}
+	if bias != nil {
+		c.bias = append([]float32(nil), bias...)
+	}
+	if act == ActPReLU {
+		if len(slope) != p.OutC {
+			return nil, fmt.Errorf("kernels: conv: %d PReLU slopes for %d channels", len(slope), p.OutC)
+		}
+		c.slope = append([]float32(nil), slope...)
+	}
+	switch {
+	case p.Groups == p.InC && p.Groups == p.OutC:
+		c.kind = convDepthwise
+		c.w = append([]float32(nil), w...)
+		return c, nil
+	case p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0:
+		c.kind = convDirect
+	default:
+		c.kind = convIm2col
+	}
+	mg := p.OutC / p.Groups
+	c.a = make([]*PackedA, p.Groups)
+	for g := range c.a {
+		c.a[g] = PackA(w[g*mg*kg:], mg, kg, kg)
+	}
+	return c, nil
+}
+
+// Params returns the (normalised) parameters.
+func (c *Conv) Params() ConvParams { return c.p }
+
+// ScratchSize is the number of floats of ctx.Scratch Run needs for an
+// inH×inW input when it runs without a Pool.
+func (c *Conv) ScratchSize(inH, inW int) int {
+	if c.kind == convDepthwise {
+		return 0
+	}
+	oh, ow := c.p.OutSize(inH, inW)
+	if oh*ow == 0 {
+		return 0
+	}
+	return gemmWorkerScratch(c.a[0].kern, c.a[0].k, oh*ow, 1)
+}
+
+// Run convolves one image: in is InC×inH×inW, out is OutC×outH×outW.
+func (c *Conv) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
+	p := c.p
+	outH, outW := p.OutSize(inH, inW)
+	if len(in) < p.InC*inH*inW || len(out) < p.OutC*outH*outW {
+		panic(fmt.Sprintf("kernels: conv: input %d or output %d values too short for %dx%dx%d → %dx%dx%d",
+			len(in), len(out), p.InC, inH, inW, p.OutC, outH, outW))
+	}
+	if outH*outW == 0 {
+		return
+	}
+	if c.kind == convDepthwise {
+		c.runDepthwise(ctx, in, inH, inW, out, outH, outW)
+		return
+	}
+	cin := p.InC / p.Groups
+	mg := p.OutC / p.Groups
+	hw := outH * outW
+	geom := convGeom{
+		kh: p.KH, kw: p.KW, sh: p.StrideH, sw: p.StrideW, dh: p.DilH, dw: p.DilW,
+		pt: p.PadTop, pl: p.PadLeft, inH: inH, inW: inW, outW: outW,
+	}
+	g := getGemmJob()
+	for gi := 0; gi < p.Groups; gi++ {
+		src := bSource{kind: bIm2col, b: in[gi*cin*inH*inW : (gi+1)*cin*inH*inW], conv: geom}
+		if c.kind == convDirect {
+			src = bSource{kind: bPlain, b: in[gi*cin*hw : (gi+1)*cin*hw], ldb: hw}
+		}
+		ep := Epilogue{Act: c.act}
+		if c.bias != nil {
+			ep.Bias = c.bias[gi*mg : (gi+1)*mg]
+		}
+		if c.slope != nil {
+			ep.Slope = c.slope[gi*mg : (gi+1)*mg]
+		}
+		g.setup(ctx, c.a[gi], src, hw, out[gi*mg*hw:(gi+1)*mg*hw], hw, &ep)
+		g.exec()
+	}
+	putGemmJob(g)
+}
+
+// convGeom is the per-call geometry im2col needs.
+type convGeom struct {
+	kh, kw, sh, sw, dh, dw, pt, pl int
+	inH, inW, outW                 int
+}
+
+// packIm2col writes rows [pc, pc+kb) and columns [j0, j0+nb) of the
+// im2col matrix of in (the group's channels) as NR-column panels, the same
+// layout packBPlain produces. Row p is (ci, ky, kx) = (p / KH·KW, …);
+// column j is output pixel (j / outW, j % outW).
+func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
+	khw := g.kh * g.kw
+	plane := g.inH * g.inW
+	panels := (nb + nr - 1) / nr
+	for q := 0; q < panels; q++ {
+		js := j0 + q*nr
+		width := min(nr, nb-q*nr)
+		oh0, ow0 := js/g.outW, js%g.outW
+		oneRow := ow0+width <= g.outW
+		pan := dst[q*kb*nr : (q+1)*kb*nr]
+		ci, r := pc/khw, pc%khw
+		ky, kx := r/g.kw, r%g.kw
+		for p := 0; p < kb; p++ {
+			d := pan[p*nr : p*nr+nr]
+			src := in[ci*plane : (ci+1)*plane]
+			yOff := ky*g.dh - g.pt
+			xOff := kx*g.dw - g.pl
+			if oneRow {
+				iy := oh0*g.sh + yOff
+				ix0 := ow0*g.sw + xOff
+				ix1 := (ow0+width-1)*g.sw + xOff
+				switch {
+				case uint(iy) >= uint(g.inH):
+					clear(d)
+				case ix0 >= 0 && ix1 < g.inW:
+					row := src[iy*g.inW : (iy+1)*g.inW]
+					if g.sw == 1 {
+						copy(d[:width], row[ix0:ix0+width])
+					} else {
+						for jj := 0; jj < width; jj++ {
+							d[jj] = row[ix0+jj*g.sw]
+						}
+					}
+					clear(d[width:])
+				default:
+					row := src[iy*g.inW : (iy+1)*g.inW]
+					for jj := 0; jj < width; jj++ {
+						ix := ix0 + jj*g.sw
+						if uint(ix) < uint(g.inW) {
+							d[jj] = row[ix]
+						} else {
+							d[jj] = 0
+						}
+					}
+					clear(d[width:])
+				}
+			} else {
+				oh, ow := oh0, ow0
+				for jj := 0; jj < width; jj++ {
+					iy := oh*g.sh + yOff
+					ix := ow*g.sw + xOff
+					if uint(iy) < uint(g.inH) && uint(ix) < uint(g.inW) {
+						d[jj] = src[iy*g.inW+ix]
+					} else {
+						d[jj] = 0
+					}
+					ow++
+					if ow == g.outW {
+						ow = 0
+						oh++
+					}
+				}
+				clear(d[width:])
+			}
+			kx++
+			if kx == g.kw {
+				kx = 0
+				ky++
+				if ky == g.kh {
+					ky = 0
+					ci++
+				}
+			}
+		}
+	}
+}

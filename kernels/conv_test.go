@@ -1,0 +1,180 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// ktRefConv is the naive float64 convolution straight from the definition.
+func ktRefConv(p ConvParams, in []float32, inH, inW int, w, bias []float32, act ActKind, slope []float32) (want, scale []float64, outH, outW int) {
+	p = p.normalized()
+	outH = (inH+p.PadTop+p.PadBottom-p.DilH*(p.KH-1)-1)/p.StrideH + 1
+	outW = (inW+p.PadLeft+p.PadRight-p.DilW*(p.KW-1)-1)/p.StrideW + 1
+	cin, mg := p.InC/p.Groups, p.OutC/p.Groups
+	want = make([]float64, p.OutC*outH*outW)
+	scale = make([]float64, len(want))
+	for oc := 0; oc < p.OutC; oc++ {
+		g := oc / mg
+		for oh := 0; oh < outH; oh++ {
+			for ow := 0; ow < outW; ow++ {
+				var s, sa float64
+				if bias != nil {
+					s, sa = float64(bias[oc]), math.Abs(float64(bias[oc]))
+				}
+				for ci := 0; ci < cin; ci++ {
+					for ky := 0; ky < p.KH; ky++ {
+						for kx := 0; kx < p.KW; kx++ {
+							iy := oh*p.StrideH - p.PadTop + ky*p.DilH
+							ix := ow*p.StrideW - p.PadLeft + kx*p.DilW
+							if iy < 0 || iy >= inH || ix < 0 || ix >= inW {
+								continue
+							}
+							v := float64(in[((g*cin+ci)*inH+iy)*inW+ix]) * float64(w[((oc*cin+ci)*p.KH+ky)*p.KW+kx])
+							s += v
+							sa += math.Abs(v)
+						}
+					}
+				}
+				var sl float64
+				if slope != nil {
+					sl = float64(slope[oc])
+				}
+				i := (oc*outH+oh)*outW + ow
+				want[i] = ktAct(s, act, sl)
+				scale[i] = sa
+			}
+		}
+	}
+	return want, scale, outH, outW
+}
+
+type ktConvCase struct {
+	name   string
+	p      ConvParams
+	inH    int
+	inW    int
+	act    ActKind
+	noBias bool
+}
+
+var ktConvCases = []ktConvCase{
+	{"1x1", ConvParams{InC: 13, OutC: 17, KH: 1, KW: 1}, 7, 9, ActNone, false},
+	{"1x1-relu-big", ConvParams{InC: 64, OutC: 33, KH: 1, KW: 1}, 19, 23, ActReLU, false},
+	{"1x1-stride2", ConvParams{InC: 8, OutC: 5, KH: 1, KW: 1, StrideH: 2, StrideW: 2}, 9, 8, ActNone, true},
+	{"1x1-pad", ConvParams{InC: 3, OutC: 4, KH: 1, KW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 5, 5, ActPReLU, false},
+	{"3x3-s1-p1", ConvParams{InC: 5, OutC: 7, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 11, 13, ActReLU, false},
+	{"3x3-s2-first-layer", ConvParams{InC: 3, OutC: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 32, 33, ActPReLU, false},
+	{"3x3-asym-pad", ConvParams{InC: 4, OutC: 6, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 1, PadBottom: 2, PadRight: 0}, 10, 9, ActNone, false},
+	{"3x3-dil2", ConvParams{InC: 6, OutC: 5, KH: 3, KW: 3, DilH: 2, DilW: 2, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2}, 12, 11, ActSigmoid, false},
+	{"5x3-stride-2x1", ConvParams{InC: 2, OutC: 3, KH: 5, KW: 3, StrideH: 2, StrideW: 1, PadTop: 2, PadLeft: 1, PadBottom: 2, PadRight: 1}, 9, 14, ActNone, true},
+	{"7x7-bigger-than-input", ConvParams{InC: 3, OutC: 8, KH: 7, KW: 7, StrideH: 2, StrideW: 2, PadTop: 3, PadLeft: 3, PadBottom: 3, PadRight: 3}, 5, 4, ActReLU, false},
+	{"groups2", ConvParams{InC: 8, OutC: 6, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 2}, 9, 7, ActReLU, false},
+	{"groups4-1x1", ConvParams{InC: 8, OutC: 12, KH: 1, KW: 1, Groups: 4}, 6, 5, ActNone, false},
+	{"depthwise-multiplier2", ConvParams{InC: 4, OutC: 8, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 4}, 7, 6, ActNone, false},
+	{"dw3x3-s1", ConvParams{InC: 9, OutC: 9, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 9}, 13, 17, ActReLU, false},
+	{"dw3x3-s2", ConvParams{InC: 7, OutC: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 7}, 15, 16, ActPReLU, false},
+	{"dw3x3-s2-asym", ConvParams{InC: 5, OutC: 5, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 0, PadLeft: 0, PadBottom: 1, PadRight: 1, Groups: 5}, 8, 9, ActNone, true},
+	{"dw3x3-nopad", ConvParams{InC: 3, OutC: 3, KH: 3, KW: 3, Groups: 3}, 5, 6, ActSigmoid, false},
+	{"dw5x5", ConvParams{InC: 6, OutC: 6, KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, Groups: 6}, 11, 10, ActReLU, false},
+	{"dw3x3-dil2", ConvParams{InC: 4, OutC: 4, KH: 3, KW: 3, DilH: 2, DilW: 2, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, Groups: 4}, 9, 9, ActNone, false},
+	{"dw7x7-bigger-than-input", ConvParams{InC: 3, OutC: 3, KH: 7, KW: 7, PadTop: 3, PadLeft: 3, PadBottom: 3, PadRight: 3, Groups: 3}, 4, 5, ActNone, false},
+	{"dw3x3-1px", ConvParams{InC: 2, OutC: 2, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 2}, 1, 1, ActNone, false},
+	{"big-1x1", ConvParams{InC: 96, OutC: 40, KH: 1, KW: 1}, 28, 28, ActReLU, false},
+	{"big-3x3-k-blocks", ConvParams{InC: 40, OutC: 24, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 14, 15, ActPReLU, false},
+}
+
+func TestConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, kern := range ktKernels() {
+		for _, pool := range ktPools(t) {
+			for _, tc := range ktConvCases {
+				p := tc.p.normalized()
+				cin := p.InC / p.Groups
+				w := ktRand(r, p.OutC*cin*p.KH*p.KW)
+				var bias, slope []float32
+				if !tc.noBias {
+					bias = ktRand(r, p.OutC)
+				}
+				if tc.act == ActPReLU {
+					slope = ktRand(r, p.OutC)
+				}
+				var conv *Conv
+				var err error
+				ktWithKernel(kern, func() { conv, err = NewConv(tc.p, w, bias, tc.act, slope) })
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				in := ktRand(r, p.InC*tc.inH*tc.inW)
+				want, scale, outH, outW := ktRefConv(p, in, tc.inH, tc.inW, w, bias, tc.act, slope)
+				if oh, ow := conv.Params().OutSize(tc.inH, tc.inW); oh != outH || ow != outW {
+					t.Fatalf("%s: OutSize %dx%d, want %dx%d", tc.name, oh, ow, outH, outW)
+				}
+				name := fmt.Sprintf("%s/threads%d/%s", kern.name, pool.Threads(), tc.name)
+				out := ktNewGuarded(len(want))
+				ctx := &Ctx{Pool: pool, Scratch: make([]float32, conv.ScratchSize(tc.inH, tc.inW))}
+				conv.Run(ctx, in, tc.inH, tc.inW, out.Data)
+				out.check(t, name)
+				if i, ok := ktClose(out.Data, want, scale); !ok {
+					c, hw := i/(outH*outW), i%(outH*outW)
+					t.Fatalf("%s: out[%d,%d,%d] = %g, want %g", name, c, hw/outW, hw%outW, out.Data[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func TestConvRejects(t *testing.T) {
+	good := ConvParams{InC: 4, OutC: 4, KH: 3, KW: 3}
+	cases := []struct {
+		name string
+		p    ConvParams
+		w    int
+		bias int
+	}{
+		{"no-channels", ConvParams{OutC: 4, KH: 3, KW: 3}, 0, -1},
+		{"groups-mismatch", ConvParams{InC: 4, OutC: 4, KH: 3, KW: 3, Groups: 3}, 48, -1},
+		{"weights-count", good, 143, -1},
+		{"bias-count", good, 144, 3},
+		{"negative-pad", ConvParams{InC: 4, OutC: 4, KH: 3, KW: 3, PadTop: -1}, 144, -1},
+	}
+	for _, c := range cases {
+		var bias []float32
+		if c.bias >= 0 {
+			bias = make([]float32, c.bias)
+		}
+		if _, err := NewConv(c.p, make([]float32, c.w), bias, ActNone, nil); err == nil {
+			t.Errorf("%s: NewConv accepted %+v", c.name, c.p)
+		}
+	}
+	if _, err := NewConv(good, make([]float32, 144), nil, ActPReLU, nil); err == nil {
+		t.Error("NewConv accepted PReLU without slopes")
+	}
+}
+
+func TestConvNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range ktConvCases {
+		p := tc.p.normalized()
+		w := ktRand(r, p.OutC*p.InC/p.Groups*p.KH*p.KW)
+		var slope []float32
+		if tc.act == ActPReLU {
+			slope = ktRand(r, p.OutC)
+		}
+		conv, err := NewConv(tc.p, w, nil, tc.act, slope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := ktRand(r, p.InC*tc.inH*tc.inW)
+		oh, ow := conv.Params().OutSize(tc.inH, tc.inW)
+		out := make([]float32, p.OutC*oh*ow)
+		for _, pool := range ktPools(t) {
+			ctx := &Ctx{Pool: pool, Scratch: make([]float32, conv.ScratchSize(tc.inH, tc.inW))}
+			conv.Run(ctx, in, tc.inH, tc.inW, out)
+			if a := testing.AllocsPerRun(5, func() { conv.Run(ctx, in, tc.inH, tc.inW, out) }); a != 0 {
+				t.Errorf("%s threads %d: %v allocations per Run", tc.name, pool.Threads(), a)
+			}
+		}
+	}
+}

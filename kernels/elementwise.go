@@ -1,0 +1,353 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// activate1 applies act to one value (slope is the channel's PReLU slope).
+func activate1(v float32, act ActKind, slope float32) float32 {
+	switch act {
+	case ActReLU:
+		if v < 0 {
+			return 0
+		}
+	case ActPReLU:
+		if v < 0 {
+			return v * slope
+		}
+	case ActSigmoid:
+		return sigmoid(v)
+	}
+	return v
+}
+
+// sigmoid is 1/(1+exp(-x)), evaluated in float64 so that it is exact to
+// float32 rounding and saturates cleanly for large |x|.
+func sigmoid(x float32) float32 {
+	return float32(1 / (1 + math.Exp(-float64(x))))
+}
+
+func sigmoidInPlace(x []float32) {
+	for i, v := range x {
+		x[i] = sigmoid(v)
+	}
+}
+
+// Activate applies ep.Act in place to one NCHW image of channels planes of
+// planeSize values (ep.Slope[c] for PReLU). ep.Bias is not used.
+func Activate(x []float32, ep *Epilogue, channels, planeSize int) {
+	if ep == nil || ep.Act == ActNone {
+		return
+	}
+	if len(x) < channels*planeSize {
+		panic(fmt.Sprintf("kernels: Activate: %d values for %d×%d", len(x), channels, planeSize))
+	}
+	x = x[:channels*planeSize]
+	switch ep.Act {
+	case ActReLU:
+		for i, v := range x {
+			if v < 0 {
+				x[i] = 0
+			}
+		}
+	case ActPReLU:
+		if len(ep.Slope) < channels {
+			panic(fmt.Sprintf("kernels: Activate: %d PReLU slopes for %d channels", len(ep.Slope), channels))
+		}
+		for c := 0; c < channels; c++ {
+			s := ep.Slope[c]
+			plane := x[c*planeSize : (c+1)*planeSize]
+			for i, v := range plane {
+				if v < 0 {
+					plane[i] = v * s
+				}
+			}
+		}
+	case ActSigmoid:
+		sigmoidInPlace(x)
+	}
+}
+
+// Softmax computes out = softmax(x) along an axis of length axisLen: x is
+// viewed as outer × axisLen × inner. The maximum is subtracted before
+// exponentiating so large logits do not overflow. out may alias x.
+func Softmax(x []float32, outer, axisLen, inner int, out []float32) {
+	n := outer * axisLen * inner
+	if n == 0 {
+		return
+	}
+	if len(x) < n || len(out) < n {
+		panic(fmt.Sprintf("kernels: Softmax: %d/%d values for %d×%d×%d", len(x), len(out), outer, axisLen, inner))
+	}
+	for o := 0; o < outer; o++ {
+		base := o * axisLen * inner
+		for i := 0; i < inner; i++ {
+			m := float32(math.Inf(-1))
+			for a := 0; a < axisLen; a++ {
+				m = max(m, x[base+a*inner+i])
+			}
+			var sum float64
+			for a := 0; a < axisLen; a++ {
+				e := math.Exp(float64(x[base+a*inner+i] - m))
+				out[base+a*inner+i] = float32(e)
+				sum += e
+			}
+			inv := 1 / sum
+			for a := 0; a < axisLen; a++ {
+				out[base+a*inner+i] = float32(float64(out[base+a*inner+i]) * inv)
+			}
+		}
+	}
+}
+
+// BinaryOp is an elementwise arithmetic operator.
+type BinaryOp uint8
+
+// Binary operators.
+const (
+	OpAdd BinaryOp = iota
+	OpSub
+	OpMul
+	OpDiv
+)
+
+// maxRank bounds the rank Binary and Transpose accept.
+const maxRank = 8
+
+// Binary computes out = a op b with numpy broadcasting: shapes are full-rank
+// and of equal length (the engine left-pads with 1s); every dimension of a
+// and b is 1 or the output's. Dimensions are first coalesced, so equal
+// shapes, scalars and per-channel operands ([1,C,1,1] against [1,C,H,W])
+// all end up as one long inner loop over contiguous memory. out may alias a
+// or b when that operand has the output's shape.
+func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, out []float32, outShape []int) {
+	r := len(outShape)
+	if len(aShape) != r || len(bShape) != r || r > maxRank || op > OpDiv {
+		panic(fmt.Sprintf("kernels: Binary: op %d shapes %v %v → %v", op, aShape, bShape, outShape))
+	}
+	var dims, sa, sb [maxRank]int
+	nd := 0
+	na, nb, n := 1, 1, 1
+	for i := 0; i < r; i++ {
+		d := outShape[i]
+		if (aShape[i] != d && aShape[i] != 1) || (bShape[i] != d && bShape[i] != 1) || d < 0 {
+			panic(fmt.Sprintf("kernels: Binary: shapes %v %v do not broadcast to %v", aShape, bShape, outShape))
+		}
+		na *= aShape[i]
+		nb *= bShape[i]
+		n *= d
+	}
+	if n == 0 {
+		return
+	}
+	if len(a) < na || len(b) < nb || len(out) < n {
+		panic(fmt.Sprintf("kernels: Binary: %d, %d, %d values for %v %v → %v", len(a), len(b), len(out), aShape, bShape, outShape))
+	}
+	// Strides of a and b in elements (0 where broadcast), innermost first
+	// after reversal; coalesce neighbours that are contiguous in both.
+	stA, stB := 1, 1
+	for i := r - 1; i >= 0; i-- {
+		d := outShape[i]
+		if d == 1 {
+			continue
+		}
+		xa, xb := 0, 0
+		if aShape[i] != 1 {
+			xa = stA
+			stA *= d
+		}
+		if bShape[i] != 1 {
+			xb = stB
+			stB *= d
+		}
+		if nd > 0 {
+			k := nd - 1
+			if sa[k]*dims[k] == xa && sb[k]*dims[k] == xb {
+				dims[k] *= d
+				continue
+			}
+		}
+		dims[nd], sa[nd], sb[nd] = d, xa, xb
+		nd++
+	}
+	if nd == 0 { // all ones
+		dims[0], nd = 1, 1
+	}
+	// dims[0] is innermost. Walk the outer dimensions with an odometer.
+	inner := dims[0]
+	ia, ib := sa[0], sb[0]
+	var idx [maxRank]int
+	offA, offB := 0, 0
+	for o := 0; o < n; o += inner {
+		binaryRow(op, a[offA:], ia, b[offB:], ib, out[o:o+inner])
+		for k := 1; k < nd; k++ {
+			idx[k]++
+			offA += sa[k]
+			offB += sb[k]
+			if idx[k] < dims[k] {
+				break
+			}
+			offA -= sa[k] * dims[k]
+			offB -= sb[k] * dims[k]
+			idx[k] = 0
+		}
+	}
+}
+
+// binaryRow computes out[i] = a[i*sa] op b[i*sb] with sa, sb ∈ {0, 1}.
+func binaryRow(op BinaryOp, a []float32, sa int, b []float32, sb int, out []float32) {
+	n := len(out)
+	switch {
+	case sa == 1 && sb == 1:
+		a, b := a[:n], b[:n]
+		switch op {
+		case OpAdd:
+			for i := range out {
+				out[i] = a[i] + b[i]
+			}
+		case OpSub:
+			for i := range out {
+				out[i] = a[i] - b[i]
+			}
+		case OpMul:
+			for i := range out {
+				out[i] = a[i] * b[i]
+			}
+		case OpDiv:
+			for i := range out {
+				out[i] = a[i] / b[i]
+			}
+		}
+	case sa == 1:
+		a, s := a[:n], b[0]
+		switch op {
+		case OpAdd:
+			for i := range out {
+				out[i] = a[i] + s
+			}
+		case OpSub:
+			for i := range out {
+				out[i] = a[i] - s
+			}
+		case OpMul:
+			for i := range out {
+				out[i] = a[i] * s
+			}
+		case OpDiv:
+			for i := range out {
+				out[i] = a[i] / s
+			}
+		}
+	case sb == 1:
+		s, b := a[0], b[:n]
+		switch op {
+		case OpAdd:
+			for i := range out {
+				out[i] = s + b[i]
+			}
+		case OpSub:
+			for i := range out {
+				out[i] = s - b[i]
+			}
+		case OpMul:
+			for i := range out {
+				out[i] = s * b[i]
+			}
+		case OpDiv:
+			for i := range out {
+				out[i] = s / b[i]
+			}
+		}
+	default:
+		var v float32
+		switch op {
+		case OpAdd:
+			v = a[0] + b[0]
+		case OpSub:
+			v = a[0] - b[0]
+		case OpMul:
+			v = a[0] * b[0]
+		case OpDiv:
+			v = a[0] / b[0]
+		}
+		for i := range out {
+			out[i] = v
+		}
+	}
+}
+
+// Transpose permutes the axes of in (shape) into out: output axis i is
+// input axis perm[i]. Rank ≤ 8. Axes that stay adjacent and in order are
+// merged first, and a unit-stride innermost axis is copied with copy().
+func Transpose(in []float32, shape []int, perm []int, out []float32) {
+	r := len(shape)
+	if len(perm) != r || r > maxRank {
+		panic(fmt.Sprintf("kernels: Transpose: shape %v perm %v", shape, perm))
+	}
+	var seen [maxRank]bool
+	var inStride [maxRank]int
+	n := 1
+	for i := r - 1; i >= 0; i-- {
+		if shape[i] < 0 {
+			panic(fmt.Sprintf("kernels: Transpose: shape %v", shape))
+		}
+		inStride[i] = n
+		n *= shape[i]
+	}
+	for _, p := range perm {
+		if p < 0 || p >= r || seen[p] {
+			panic(fmt.Sprintf("kernels: Transpose: bad perm %v", perm))
+		}
+		seen[p] = true
+	}
+	if n == 0 {
+		return
+	}
+	if len(in) < n || len(out) < n {
+		panic(fmt.Sprintf("kernels: Transpose: %d/%d values for shape %v", len(in), len(out), shape))
+	}
+	// Output dims (innermost first) with their input strides, coalesced.
+	var dims, st [maxRank]int
+	nd := 0
+	for i := r - 1; i >= 0; i-- {
+		d := shape[perm[i]]
+		if d == 1 {
+			continue
+		}
+		s := inStride[perm[i]]
+		if nd > 0 && st[nd-1]*dims[nd-1] == s {
+			dims[nd-1] *= d
+			continue
+		}
+		dims[nd], st[nd] = d, s
+		nd++
+	}
+	if nd == 0 {
+		out[0] = in[0]
+		return
+	}
+	inner, is := dims[0], st[0]
+	var idx [maxRank]int
+	off := 0
+	for o := 0; o < n; o += inner {
+		dst := out[o : o+inner]
+		if is == 1 {
+			copy(dst, in[off:off+inner])
+		} else {
+			src := in[off:]
+			for i := range dst {
+				dst[i] = src[i*is]
+			}
+		}
+		for k := 1; k < nd; k++ {
+			idx[k]++
+			off += st[k]
+			if idx[k] < dims[k] {
+				break
+			}
+			off -= st[k] * dims[k]
+			idx[k] = 0
+		}
+	}
+}

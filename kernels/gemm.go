@@ -1,0 +1,417 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Blocking of the GEMM driver (BLIS loop order). For each column block of
+// at most gemmNC columns (the unit handed to a worker): for each K block of
+// at most gemmKC: pack B (kc × columns) into the worker's scratch; for each
+// row block of gemmMC rows (the A block the micro-kernel streams from L2):
+// for each NR-column B panel (kept in L1): for each MR-row A panel: one
+// micro-kernel call.
+const (
+	gemmKC = 256
+	gemmMC = 128
+	gemmNC = 1024
+
+	// Below this many multiply-adds a GEMM runs on one goroutine: waking
+	// the workers costs more than it saves.
+	gemmParallelMACs = 1 << 17
+)
+
+// zeroVec supplies a zero bias or slope (ReLU) panel to the micro-kernel.
+var zeroVec [256]float32
+
+// PackedA is a constant left operand (weights), M×K, packed once into
+// panels for the micro-kernel of the level in force when packed.
+//
+// Layout: ⌈M/MR⌉ row panels one after another; panel r holds, for each p in
+// [0,K), the MR values A[r·MR+i, p] (rows past M are zero). A K block
+// [pc, pc+kc) of a panel is therefore contiguous, which is what the
+// micro-kernel reads.
+type PackedA struct {
+	m, k int
+	kern microKernel
+	data []float32
+}
+
+// PackA packs the M×K matrix a (row i at a[i*lda:]) for the current
+// micro-kernel.
+func PackA(a []float32, m, k, lda int) *PackedA {
+	if m < 0 || k < 0 || (m > 0 && k > 0 && (lda < k || len(a) < (m-1)*lda+k)) {
+		panic(fmt.Sprintf("kernels: PackA %dx%d lda %d: operand has %d values", m, k, lda, len(a)))
+	}
+	kern := gemmKernel
+	mr := kern.mr
+	if mr > len(zeroVec) {
+		panic("kernels: micro-kernel MR too large")
+	}
+	panels := (m + mr - 1) / mr
+	p := &PackedA{m: m, k: k, kern: kern, data: make([]float32, panels*k*mr)}
+	for r := 0; r < panels; r++ {
+		dst := p.data[r*k*mr : (r+1)*k*mr]
+		for i := 0; i < mr; i++ {
+			row := r*mr + i
+			if row >= m {
+				break
+			}
+			src := a[row*lda : row*lda+k]
+			for q, v := range src {
+				dst[q*mr+i] = v
+			}
+		}
+	}
+	return p
+}
+
+// M is the number of rows of A (output channels).
+func (p *PackedA) M() int { return p.m }
+
+// K is the reduction length.
+func (p *PackedA) K() int { return p.k }
+
+// Kernel names the micro-kernel the operand was packed for.
+func (p *PackedA) Kernel() string { return p.kern.name }
+
+// panel returns the start of row panel r at K offset pc.
+func (p *PackedA) panel(r, pc int) *float32 {
+	mr := p.kern.mr
+	return &p.data[r*p.k*mr+pc*mr]
+}
+
+// Gemm computes C[i*ldc+j] = ep(Σ_p A[i,p]·B[p*ldb+j]) for i<M, j<n.
+// ep may be nil (no bias, no activation).
+func Gemm(ctx *Ctx, a *PackedA, b []float32, ldb, n int, c []float32, ldc int, ep *Epilogue) {
+	m, k := a.m, a.k
+	if m == 0 || n <= 0 {
+		return
+	}
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic(fmt.Sprintf("kernels: Gemm: C %dx%d ldc %d has %d values", m, n, ldc, len(c)))
+	}
+	if k > 0 && (ldb < n || len(b) < (k-1)*ldb+n) {
+		panic(fmt.Sprintf("kernels: Gemm: B %dx%d ldb %d has %d values", k, n, ldb, len(b)))
+	}
+	checkEpilogue("Gemm", ep, m)
+	g := getGemmJob()
+	g.setup(ctx, a, bSource{kind: bPlain, b: b, ldb: ldb}, n, c, ldc, ep)
+	g.exec()
+	putGemmJob(g)
+}
+
+// GemmScratch is the number of floats of ctx.Scratch Gemm needs for a
+// product with n columns when it runs without a Pool.
+func GemmScratch(a *PackedA, n int) int {
+	return gemmWorkerScratch(a.kern, a.k, n, 1)
+}
+
+// gemmColBlock is the number of columns a work unit covers.
+func gemmColBlock(nr, n, threads int) int {
+	per := (n + threads - 1) / threads
+	per = (per + nr - 1) / nr * nr
+	nc := gemmNC / nr * nr
+	if nc < nr {
+		nc = nr
+	}
+	if per > nc {
+		per = nc
+	}
+	return per
+}
+
+// gemmWorkerScratch is what one worker needs: a packed B block plus an edge
+// tile and padded bias and slope panels.
+func gemmWorkerScratch(kern microKernel, k, n, threads int) int {
+	kc := k
+	if kc > gemmKC {
+		kc = gemmKC
+	}
+	if kc < 1 {
+		kc = 1
+	}
+	cb := gemmColBlock(kern.nr, n, threads)
+	return kc*cb + kern.mr*kern.nr + 2*kern.mr
+}
+
+func checkEpilogue(who string, ep *Epilogue, m int) {
+	if ep == nil {
+		return
+	}
+	if ep.Bias != nil && len(ep.Bias) < m {
+		panic(fmt.Sprintf("kernels: %s: %d biases for %d channels", who, len(ep.Bias), m))
+	}
+	if ep.Act == ActPReLU && len(ep.Slope) < m {
+		panic(fmt.Sprintf("kernels: %s: %d PReLU slopes for %d channels", who, len(ep.Slope), m))
+	}
+}
+
+// B operand kinds.
+const (
+	bPlain  = iota // B[p,j] = b[p*ldb+j]
+	bTrans         // B[p,j] = b[j*ldb+p]
+	bIm2col        // B[p,j] = input patch value, see im2col
+)
+
+// bSource describes where the B operand comes from; pack copies a block of
+// it into NR-column panels, so convolution needs no separate im2col buffer.
+type bSource struct {
+	kind int
+	b    []float32
+	ldb  int
+	conv convGeom // bIm2col: geometry; b is the group's input channels
+}
+
+// pack writes B[pc:pc+kb, j0:j0+nb] as ⌈nb/nr⌉ panels of kb×nr values
+// (columns past nb zero) into dst.
+func (s *bSource) pack(dst []float32, nr, pc, kb, j0, nb int) {
+	switch s.kind {
+	case bPlain:
+		packBPlain(dst, s.b, s.ldb, nr, pc, kb, j0, nb)
+	case bTrans:
+		packBTrans(dst, s.b, s.ldb, nr, pc, kb, j0, nb)
+	default:
+		s.conv.packIm2col(dst, s.b, nr, pc, kb, j0, nb)
+	}
+}
+
+func packBPlain(dst, b []float32, ldb, nr, pc, kb, j0, nb int) {
+	panels := (nb + nr - 1) / nr
+	full := nb / nr
+	for p := 0; p < kb; p++ {
+		row := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+nb]
+		off := p * nr
+		for q := 0; q < full; q++ {
+			copy(dst[off:off+nr], row[q*nr:q*nr+nr])
+			off += kb * nr
+		}
+		if full < panels {
+			d := dst[off : off+nr]
+			t := copy(d, row[full*nr:])
+			clear(d[t:])
+		}
+	}
+}
+
+func packBTrans(dst, b []float32, ldb, nr, pc, kb, j0, nb int) {
+	panels := (nb + nr - 1) / nr
+	for q := 0; q < panels; q++ {
+		pan := dst[q*kb*nr : (q+1)*kb*nr]
+		for jj := 0; jj < nr; jj++ {
+			j := q*nr + jj
+			if j >= nb {
+				for p := 0; p < kb; p++ {
+					pan[p*nr+jj] = 0
+				}
+				continue
+			}
+			col := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kb]
+			for p, v := range col {
+				pan[p*nr+jj] = v
+			}
+		}
+	}
+}
+
+// gemmJob is one GEMM (or one convolution group) split into work units of
+// a column block × a row range.
+type gemmJob struct {
+	pool   *Pool
+	serial []float32 // ctx.Scratch for the nil-Pool case
+
+	a     *PackedA
+	src   bSource
+	n     int
+	c     []float32
+	ldc   int
+	bias  []float32
+	slope []float32 // nil unless PReLU
+	act   ActKind
+
+	threads   int
+	colBlock  int
+	colBlocks int
+	rowSpan   int // rows per unit, a multiple of MR
+	rowSplits int
+}
+
+var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
+
+func getGemmJob() *gemmJob { return gemmJobs.Get().(*gemmJob) }
+
+func putGemmJob(g *gemmJob) {
+	*g = gemmJob{}
+	gemmJobs.Put(g)
+}
+
+func (g *gemmJob) setup(ctx *Ctx, a *PackedA, src bSource, n int, c []float32, ldc int, ep *Epilogue) {
+	g.pool = ctx.pool()
+	if ctx != nil {
+		g.serial = ctx.Scratch
+	}
+	g.a, g.src, g.n, g.c, g.ldc = a, src, n, c, ldc
+	g.bias, g.slope, g.act = nil, nil, ActNone
+	if ep != nil {
+		g.bias, g.act = ep.Bias, ep.Act
+		if ep.Act == ActPReLU {
+			g.slope = ep.Slope
+		}
+	}
+}
+
+// exec splits the job and runs it on the pool (or the caller).
+func (g *gemmJob) exec() {
+	a := g.a
+	mr, nr := a.kern.mr, a.kern.nr
+	threads := g.pool.Threads()
+	if threads > 1 && a.m*g.n*max(a.k, 1) < gemmParallelMACs {
+		threads = 1
+	}
+	g.threads = threads
+	g.colBlock = gemmColBlock(nr, g.n, threads)
+	g.colBlocks = (g.n + g.colBlock - 1) / g.colBlock
+	mPanels := (a.m + mr - 1) / mr
+	g.rowSplits = 1
+	if g.colBlocks < threads {
+		g.rowSplits = min((threads+g.colBlocks-1)/g.colBlocks, mPanels)
+	}
+	g.rowSpan = (mPanels + g.rowSplits - 1) / g.rowSplits * mr
+	g.rowSplits = (a.m + g.rowSpan - 1) / g.rowSpan
+	units := g.colBlocks * g.rowSplits
+	grain := 1
+	if threads == 1 {
+		grain = units // one chunk, on the caller, still under the Pool's lock
+	}
+	g.pool.run(units, grain, g)
+}
+
+func (g *gemmJob) scratch(w int) []float32 {
+	size := gemmWorkerScratch(g.a.kern, g.a.k, g.n, g.threads)
+	if g.pool != nil {
+		return g.pool.workerScratch(w, size)
+	}
+	if len(g.serial) >= size {
+		return g.serial[:size]
+	}
+	s := make([]float32, size)
+	g.serial = s
+	return s
+}
+
+func (g *gemmJob) run(w, lo, hi int) {
+	buf := g.scratch(w)
+	for u := lo; u < hi; u++ {
+		cb, rs := u%g.colBlocks, u/g.colBlocks
+		j0 := cb * g.colBlock
+		nb := min(g.colBlock, g.n-j0)
+		i0 := rs * g.rowSpan
+		i1 := min(i0+g.rowSpan, g.a.m)
+		g.block(buf, j0, nb, i0, i1)
+	}
+}
+
+// block computes C[i0:i1, j0:j0+nb]; i0 is a multiple of MR.
+func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
+	a := g.a
+	kern := a.kern
+	mr, nr := kern.mr, kern.nr
+	k := a.k
+	c, ldc := g.c, g.ldc
+	if k == 0 {
+		g.fillBias(j0, nb, i0, i1)
+		return
+	}
+	kcMax := min(k, gemmKC)
+	bp := buf[:kcMax*g.colBlock]
+	rest := buf[kcMax*g.colBlock:]
+	tile := rest[:mr*nr]
+	biasPad := rest[mr*nr : mr*nr+mr]
+	slopePad := rest[mr*nr+mr : mr*nr+2*mr]
+	panels := (nb + nr - 1) / nr
+	mc := max(gemmMC/mr, 1) * mr
+
+	for pc := 0; pc < k; pc += gemmKC {
+		kb := min(gemmKC, k-pc)
+		g.src.pack(bp, nr, pc, kb, j0, nb)
+		var flags uint
+		if pc > 0 {
+			flags |= mkAccumulate
+		}
+		if pc+kb == k && (g.act == ActReLU || g.act == ActPReLU) {
+			flags |= mkActivate
+		}
+		for ic := i0; ic < i1; ic += mc {
+			ie := min(ic+mc, i1)
+			for q := 0; q < panels; q++ {
+				jq := j0 + q*nr
+				nw := min(nr, j0+nb-jq)
+				bpan := &bp[q*kb*nr]
+				for ir := ic; ir < ie; ir += mr {
+					mh := min(mr, a.m-ir)
+					apan := a.panel(ir/mr, pc)
+					bias, slope := &zeroVec[0], &zeroVec[0]
+					if mh == mr {
+						if g.bias != nil {
+							bias = &g.bias[ir]
+						}
+						if g.slope != nil {
+							slope = &g.slope[ir]
+						}
+					} else {
+						if g.bias != nil {
+							clear(biasPad[copy(biasPad, g.bias[ir:ir+mh]):])
+							bias = &biasPad[0]
+						}
+						if g.slope != nil {
+							clear(slopePad[copy(slopePad, g.slope[ir:ir+mh]):])
+							slope = &slopePad[0]
+						}
+					}
+					if mh == mr && nw == nr {
+						kern.fn(kb, apan, bpan, &c[ir*ldc+jq], ldc, bias, slope, flags)
+						continue
+					}
+					if flags&mkAccumulate != 0 {
+						for i := 0; i < mh; i++ {
+							copy(tile[i*nr:i*nr+nw], c[(ir+i)*ldc+jq:])
+						}
+					}
+					kern.fn(kb, apan, bpan, &tile[0], nr, bias, slope, flags)
+					for i := 0; i < mh; i++ {
+						copy(c[(ir+i)*ldc+jq:(ir+i)*ldc+jq+nw], tile[i*nr:])
+					}
+				}
+			}
+		}
+	}
+	if g.act == ActSigmoid {
+		for i := i0; i < i1; i++ {
+			sigmoidInPlace(c[i*ldc+j0 : i*ldc+j0+nb])
+		}
+	}
+}
+
+// fillBias handles K == 0: the sum is empty, so C = act(bias).
+func (g *gemmJob) fillBias(j0, nb, i0, i1 int) {
+	for i := i0; i < i1; i++ {
+		var v float32
+		if g.bias != nil {
+			v = g.bias[i]
+		}
+		switch g.act {
+		case ActReLU:
+			v = max(v, 0)
+		case ActPReLU:
+			if v < 0 {
+				v *= g.slope[i]
+			}
+		case ActSigmoid:
+			v = sigmoid(v)
+		}
+		row := g.c[i*g.ldc+j0 : i*g.ldc+j0+nb]
+		for j := range row {
+			row[j] = v
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// PoolParams describes a 2-D pooling window (ONNX MaxPool/AvgPool
+// attributes). Zero strides are taken as 1.
+type PoolParams struct {
+	KH, KW, StrideH, StrideW, PadTop, PadLeft, PadBottom, PadRight int
+	CeilMode                                                       bool
+}
+
+// OutSize is the output plane size for an inH×inW input. With CeilMode the
+// last window may hang over the bottom/right padding, but (as in ONNX
+// Runtime and PyTorch) never starts inside it.
+func (p PoolParams) OutSize(inH, inW int) (outH, outW int) {
+	p = p.normalized()
+	return poolOut(inH, p.KH, p.StrideH, p.PadTop, p.PadBottom, p.CeilMode),
+		poolOut(inW, p.KW, p.StrideW, p.PadLeft, p.PadRight, p.CeilMode)
+}
+
+func poolOut(in, k, s, pa, pb int, ceil bool) int {
+	span := in + pa + pb - k
+	if span < 0 || k < 1 || s < 1 {
+		return 0
+	}
+	if !ceil {
+		return span/s + 1
+	}
+	out := (span+s-1)/s + 1
+	if (out-1)*s >= in+pa {
+		out--
+	}
+	return out
+}
+
+func (p PoolParams) normalized() PoolParams {
+	if p.StrideH == 0 {
+		p.StrideH = 1
+	}
+	if p.StrideW == 0 {
+		p.StrideW = 1
+	}
+	return p
+}
+
+// poolJob runs one pooling operator over channels.
+type poolJob struct {
+	p                    PoolParams
+	max                  bool
+	includePad           bool
+	in, out              []float32
+	inH, inW, outH, outW int
+}
+
+var poolJobs = sync.Pool{New: func() any { return new(poolJob) }}
+
+// MaxPool2D takes the maximum over each window of each of the c planes of
+// in (c×inH×inW) into out (c×outH×outW). Padding never wins.
+func MaxPool2D(ctx *Ctx, p PoolParams, in []float32, c, inH, inW int, out []float32) {
+	runPool(ctx, p, true, false, in, c, inH, inW, out)
+}
+
+// AvgPool2D averages each window. With countIncludePad the divisor counts
+// the padding cells inside the (explicitly padded) input, as in ONNX
+// count_include_pad=1; otherwise only the input cells the window covers.
+func AvgPool2D(ctx *Ctx, p PoolParams, countIncludePad bool, in []float32, c, inH, inW int, out []float32) {
+	runPool(ctx, p, false, countIncludePad, in, c, inH, inW, out)
+}
+
+func runPool(ctx *Ctx, p PoolParams, isMax, includePad bool, in []float32, c, inH, inW int, out []float32) {
+	p = p.normalized()
+	outH, outW := p.OutSize(inH, inW)
+	if c <= 0 || outH*outW == 0 {
+		return
+	}
+	if p.KH < 1 || p.KW < 1 || p.PadTop < 0 || p.PadLeft < 0 || p.PadBottom < 0 || p.PadRight < 0 {
+		panic(fmt.Sprintf("kernels: pooling: bad params %+v", p))
+	}
+	if len(in) < c*inH*inW || len(out) < c*outH*outW {
+		panic(fmt.Sprintf("kernels: pooling: %d/%d values for %d×%d×%d → %d×%d", len(in), len(out), c, inH, inW, outH, outW))
+	}
+	j := poolJobs.Get().(*poolJob)
+	*j = poolJob{p: p, max: isMax, includePad: includePad, in: in, out: out, inH: inH, inW: inW, outH: outH, outW: outW}
+	grain := max(1, (1<<14)/max(outH*outW*p.KH*p.KW, 1))
+	ctx.pool().run(c, grain, j)
+	*j = poolJob{}
+	poolJobs.Put(j)
+}
+
+func (j *poolJob) run(_, lo, hi int) {
+	p := &j.p
+	inPlane, outPlane := j.inH*j.inW, j.outH*j.outW
+	for ch := lo; ch < hi; ch++ {
+		in := j.in[ch*inPlane : (ch+1)*inPlane]
+		out := j.out[ch*outPlane : (ch+1)*outPlane]
+		for oh := 0; oh < j.outH; oh++ {
+			hs := oh*p.StrideH - p.PadTop
+			he := min(hs+p.KH, j.inH+p.PadBottom)
+			padH := he - hs
+			y0, y1 := max(hs, 0), min(he, j.inH)
+			for ow := 0; ow < j.outW; ow++ {
+				ws := ow*p.StrideW - p.PadLeft
+				we := min(ws+p.KW, j.inW+p.PadRight)
+				padW := we - ws
+				x0, x1 := max(ws, 0), min(we, j.inW)
+				if j.max {
+					m := float32(math.Inf(-1))
+					for y := y0; y < y1; y++ {
+						for _, v := range in[y*j.inW+x0 : y*j.inW+x1] {
+							m = max(m, v)
+						}
+					}
+					out[oh*j.outW+ow] = m
+					continue
+				}
+				var s float32
+				for y := y0; y < y1; y++ {
+					for _, v := range in[y*j.inW+x0 : y*j.inW+x1] {
+						s += v
+					}
+				}
+				n := (y1 - y0) * (x1 - x0)
+				if j.includePad {
+					n = padH * padW
+				}
+				if n > 0 {
+					s /= float32(n)
+				}
+				out[oh*j.outW+ow] = s
+			}
+		}
+	}
+}
+
+// GlobalAvgPool averages each of the c planes of hw values of in into
+// out[c], accumulating in float64.
+func GlobalAvgPool(in []float32, c, hw int, out []float32) {
+	if c <= 0 {
+		return
+	}
+	if len(in) < c*hw || len(out) < c {
+		panic(fmt.Sprintf("kernels: GlobalAvgPool: %d/%d values for %d×%d", len(in), len(out), c, hw))
+	}
+	for ch := 0; ch < c; ch++ {
+		var s float64
+		for _, v := range in[ch*hw : (ch+1)*hw] {
+			s += float64(v)
+		}
+		if hw > 0 {
+			s /= float64(hw)
+		}
+		out[ch] = float32(s)
+	}
+}

@@ -1,0 +1,195 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// ResizeParams selects ONNX Resize behaviour. Empty strings take the ONNX
+// defaults: Mode "nearest", CoordMode "half_pixel", NearestMode
+// "round_prefer_floor". ScaleH/ScaleW are the ONNX scales when the model
+// gives them (they matter when out/in is not exactly the scale, e.g. 0.5 on
+// an odd size); zero means outH/inH and outW/inW.
+type ResizeParams struct {
+	Mode, CoordMode, NearestMode string
+	ScaleH, ScaleW               float64
+}
+
+// Validate reports modes Resize does not implement.
+func (p ResizeParams) Validate() error {
+	switch p.Mode {
+	case "", "nearest", "linear":
+	default:
+		return fmt.Errorf("kernels: resize: unsupported mode %q", p.Mode)
+	}
+	switch p.CoordMode {
+	case "", "half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners", "tf_half_pixel_for_centers":
+	default:
+		return fmt.Errorf("kernels: resize: unsupported coordinate_transformation_mode %q", p.CoordMode)
+	}
+	switch p.NearestMode {
+	case "", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil":
+	default:
+		return fmt.Errorf("kernels: resize: unsupported nearest_mode %q", p.NearestMode)
+	}
+	return nil
+}
+
+// Coordinate transformation modes.
+const (
+	coordHalfPixel = iota
+	coordPytorchHalfPixel
+	coordAsymmetric
+	coordAlignCorners
+	coordTFHalfPixel
+)
+
+// Nearest rounding modes.
+const (
+	nearestRoundPreferFloor = iota
+	nearestRoundPreferCeil
+	nearestFloor
+	nearestCeil
+)
+
+// resizeAxis maps output coordinates of one axis to input coordinates,
+// in float32 as ONNX Runtime does so ties round the same way.
+type resizeAxis struct {
+	coord     int
+	in, out   int
+	scale     float32
+	nearest   int
+	alignStep float32
+}
+
+func newResizeAxis(coord, nearest, in, out int, scale float64) resizeAxis {
+	if scale == 0 {
+		scale = float64(out) / float64(in)
+	}
+	a := resizeAxis{coord: coord, in: in, out: out, scale: float32(scale), nearest: nearest}
+	if out > 1 {
+		a.alignStep = float32(in-1) / float32(out-1)
+	}
+	return a
+}
+
+// orig is the input coordinate of output index x.
+func (a *resizeAxis) orig(x int) float32 {
+	xf := float32(x)
+	switch a.coord {
+	case coordPytorchHalfPixel:
+		if a.out <= 1 {
+			return 0
+		}
+		return (xf+0.5)/a.scale - 0.5
+	case coordAsymmetric:
+		return xf / a.scale
+	case coordAlignCorners:
+		return xf * a.alignStep
+	case coordTFHalfPixel:
+		return (xf + 0.5) / a.scale
+	}
+	return (xf+0.5)/a.scale - 0.5
+}
+
+// nearestIndex is the input index nearest to output index x.
+func (a *resizeAxis) nearestIndex(x int) int {
+	f := a.orig(x)
+	var i float32
+	switch a.nearest {
+	case nearestRoundPreferCeil:
+		i = float32(math.Round(float64(f)))
+	case nearestFloor:
+		i = float32(math.Floor(float64(f)))
+	case nearestCeil:
+		i = float32(math.Ceil(float64(f)))
+	default:
+		if f == float32(math.Floor(float64(f)))+0.5 {
+			i = float32(math.Floor(float64(f)))
+		} else {
+			i = float32(math.Round(float64(f)))
+		}
+	}
+	return min(max(int(i), 0), a.in-1)
+}
+
+// linear returns the two input indices around output index x and the weight
+// of the second; the coordinate is clamped to the input like ONNX Runtime.
+func (a *resizeAxis) linear(x int) (i0, i1 int, w float32) {
+	f := a.orig(x)
+	f = min(max(f, 0), float32(a.in-1))
+	i0 = int(f)
+	i1 = min(i0+1, a.in-1)
+	return i0, i1, f - float32(i0)
+}
+
+// Resize of one image (c planes of inH×inW into c planes of outH×outW),
+// ONNX Resize semantics for mode "nearest" (nearest_mode
+// floor/round_prefer_floor/round_prefer_ceil/ceil) and "linear"
+// (bilinear), coordinate_transformation_mode half_pixel, asymmetric,
+// align_corners, pytorch_half_pixel and tf_half_pixel_for_centers. It panics
+// on modes Validate rejects.
+func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, outW int) {
+	if err := p.Validate(); err != nil {
+		panic(err.Error())
+	}
+	if c <= 0 || outH <= 0 || outW <= 0 {
+		return
+	}
+	if inH <= 0 || inW <= 0 || len(in) < c*inH*inW || len(out) < c*outH*outW {
+		panic(fmt.Sprintf("kernels: Resize: %d/%d values for %d×%d×%d → %d×%d", len(in), len(out), c, inH, inW, outH, outW))
+	}
+	coord := coordHalfPixel
+	switch p.CoordMode {
+	case "pytorch_half_pixel":
+		coord = coordPytorchHalfPixel
+	case "asymmetric":
+		coord = coordAsymmetric
+	case "align_corners":
+		coord = coordAlignCorners
+	case "tf_half_pixel_for_centers":
+		coord = coordTFHalfPixel
+	}
+	nearest := nearestRoundPreferFloor
+	switch p.NearestMode {
+	case "round_prefer_ceil":
+		nearest = nearestRoundPreferCeil
+	case "floor":
+		nearest = nearestFloor
+	case "ceil":
+		nearest = nearestCeil
+	}
+	ay := newResizeAxis(coord, nearest, inH, outH, p.ScaleH)
+	ax := newResizeAxis(coord, nearest, inW, outW, p.ScaleW)
+	inPlane, outPlane := inH*inW, outH*outW
+	if p.Mode == "linear" {
+		for ch := 0; ch < c; ch++ {
+			src := in[ch*inPlane : (ch+1)*inPlane]
+			dst := out[ch*outPlane : (ch+1)*outPlane]
+			for oh := 0; oh < outH; oh++ {
+				y0, y1, wy := ay.linear(oh)
+				r0 := src[y0*inW : (y0+1)*inW]
+				r1 := src[y1*inW : (y1+1)*inW]
+				drow := dst[oh*outW : (oh+1)*outW]
+				for ow := range drow {
+					x0, x1, wx := ax.linear(ow)
+					top := r0[x0] + (r0[x1]-r0[x0])*wx
+					bot := r1[x0] + (r1[x1]-r1[x0])*wx
+					drow[ow] = top + (bot-top)*wy
+				}
+			}
+		}
+		return
+	}
+	for ch := 0; ch < c; ch++ {
+		src := in[ch*inPlane : (ch+1)*inPlane]
+		dst := out[ch*outPlane : (ch+1)*outPlane]
+		for oh := 0; oh < outH; oh++ {
+			row := src[ay.nearestIndex(oh)*inW:]
+			drow := dst[oh*outW : (oh+1)*outW]
+			for ow := range drow {
+				drow[ow] = row[ax.nearestIndex(ow)]
+			}
+		}
+	}
+}
