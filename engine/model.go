@@ -57,11 +57,11 @@ type node struct {
 	conv    *kernels.Conv
 
 	// fg.Dense: MatMul/Gemm with a constant weight, W given as K×N.
-	denseW    []float32
-	denseB    []float32
-	denseK    int
-	denseN    int
-	dense     *kernels.Dense
+	denseW     []float32
+	denseB     []float32
+	denseK     int
+	denseN     int
+	dense      *kernels.Dense
 	denseRank2 bool
 
 	// fg.ChannelAffine: y = x*scale[c] + shift[c] along axis 1

@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"math"
+	"math/rand"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/facegate/facegate/internal/shared"
+	"github.com/facegate/facegate/weights"
+)
+
+// networks are the shipped models with a representative input shape.
+var networks = []struct {
+	name, file string
+	shape      []int
+}{
+	{"yunet640", "face_detection_yunet_2023mar_dynamic.onnx", []int{1, 3, 640, 640}},
+	{"yunet320", "face_detection_yunet_2023mar_dynamic.onnx", []int{1, 3, 320, 320}},
+	{"minifasnetv2", "2.7_80x80_MiniFASNetV2.onnx", []int{1, 3, 80, 80}},
+	{"minifasnetv1se", "4_0_0_80x80_MiniFASNetV1SE.onnx", []int{1, 3, 80, 80}},
+	{"mobilefacenet128", "mobilefacenet128_paddle.onnx", []int{1, 3, 112, 112}},
+	{"w600k_mbf", "w600k_mbf_fp32.onnx", []int{1, 3, 112, 112}},
+}
+
+func randomInput(shape []int, seed int64) *Tensor {
+	r := rand.New(rand.NewSource(seed))
+	d := make([]float32, numel(shape))
+	for i := range d {
+		d[i] = r.Float32()*2 - 1
+	}
+	return &Tensor{Shape: shape, Data: d}
+}
+
+// TestRunAllocatesNothing proves the zero-allocation contract: after the
+// first Run for a shape, Run allocates nothing, single- and multi-threaded.
+func TestRunAllocatesNothing(t *testing.T) {
+	for _, nw := range networks {
+		if nw.name == "yunet640" {
+			continue // same graph as yunet320, only slower
+		}
+		for _, threads := range []int{1, 2} {
+			t.Run(nw.name, func(t *testing.T) {
+				m := loadModel(t, nw.file)
+				s := sessionFor(t, m, threads)
+				in := []*Tensor{randomInput(nw.shape, 1)}
+				if _, err := s.Run(in); err != nil {
+					t.Fatal(err)
+				}
+				allocs := testing.AllocsPerRun(5, func() {
+					if _, err := s.Run(in); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("threads=%d: %v allocations per Run after warm-up, want 0", threads, allocs)
+				}
+			})
+		}
+	}
+}
+
+// TestPlanCache switches between shapes: results must not depend on which
+// plans are cached, and a repeated shape must reuse its plan.
+func TestPlanCache(t *testing.T) {
+	m := loadModel(t, "face_detection_yunet_2023mar_dynamic.onnx")
+	s := sessionFor(t, m, 1)
+	shapes := [][]int{{1, 3, 64, 64}, {1, 3, 96, 64}, {2, 3, 64, 64}, {1, 3, 64, 128}, {1, 3, 32, 32}, {1, 3, 64, 64}}
+	first := map[int][]float32{}
+	for round := 0; round < 2; round++ {
+		for k, sh := range shapes {
+			outs, err := s.Run([]*Tensor{randomInput(sh, int64(k))})
+			if err != nil {
+				t.Fatalf("%v: %v", sh, err)
+			}
+			got := append([]float32{}, outs[0].Data...)
+			if round == 0 {
+				first[k] = got
+				continue
+			}
+			for i := range got {
+				if got[i] != first[k][i] {
+					t.Fatalf("%v: output differs between rounds at %d", sh, i)
+				}
+			}
+		}
+	}
+	if len(s.plans) > planCacheSize {
+		t.Errorf("%d plans cached, limit %d", len(s.plans), planCacheSize)
+	}
+}
+
+// TestConcurrentSessions shares one Model between goroutines, each with its
+// own Session; run with -race. Every goroutine must get the single-threaded
+// result.
+func TestConcurrentSessions(t *testing.T) {
+	m := loadModel(t, "2.7_80x80_MiniFASNetV2.onnx")
+	in := randomInput([]int{1, 3, 80, 80}, 7)
+	ref, err := sessionFor(t, m, 1).Run([]*Tensor{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float32{}, ref[0].Data...)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := NewSession(m, SessionOptions{Threads: 1 + g%2})
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			defer s.Close()
+			for r := 0; r < 3; r++ {
+				out, err := s.Run([]*Tensor{in})
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				for i, v := range out[0].Data {
+					if math.Abs(float64(v-want[i])) > 1e-5 {
+						errs <- "results differ between sessions"
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestBadInputs: every malformed input is a clear error, never a panic.
+func TestBadInputs(t *testing.T) {
+	yunet := loadModel(t, "face_detection_yunet_2023mar_dynamic.onnx")
+	fas := loadModel(t, "2.7_80x80_MiniFASNetV2.onnx")
+	ok := randomInput([]int{1, 3, 80, 80}, 1)
+	cases := []struct {
+		name string
+		m    *Model
+		in   []*Tensor
+		want string
+	}{
+		{"no inputs", fas, nil, "0 inputs given"},
+		{"two inputs", fas, []*Tensor{ok, ok}, "2 inputs given"},
+		{"nil input", fas, []*Tensor{nil}, "is nil"},
+		{"rank", fas, []*Tensor{{Shape: []int{3, 80, 80}, Data: make([]float32, 3*80*80)}}, "rank 3"},
+		{"fixed dim", fas, []*Tensor{randomInput([]int{1, 3, 80, 81}, 1)}, "want"},
+		{"channels", fas, []*Tensor{randomInput([]int{1, 4, 80, 80}, 1)}, "want"},
+		{"data length", fas, []*Tensor{{Shape: []int{1, 3, 80, 80}, Data: make([]float32, 10)}}, "10 values"},
+		{"zero dim", yunet, []*Tensor{{Shape: []int{0, 3, 64, 64}}}, "dimension 0 is 0"},
+		{"negative dim", yunet, []*Tensor{{Shape: []int{1, 3, -64, 64}}}, "is -64"},
+		{"huge", yunet, []*Tensor{{Shape: []int{1 << 20, 3, 1 << 20, 1 << 20}}}, "limit"},
+		{"not multiple of 32", yunet, []*Tensor{randomInput([]int{1, 3, 80, 64}, 1)}, "broadcast"},
+		{"too small", yunet, []*Tensor{randomInput([]int{1, 3, 8, 8}, 1)}, "too small"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := sessionFor(t, c.m, 1)
+			_, err := s.Run(c.in)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one containing %q", err, c.want)
+			}
+			// The session stays usable.
+			if c.m == fas {
+				if _, err := s.Run([]*Tensor{ok}); err != nil {
+					t.Fatalf("after the error: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestOptimisedGraph checks what the load-time passes did to the shipped
+// models: no BatchNormalization or Identity left, activations fused, and
+// the shape sub-graphs gone from the runtime steps.
+func TestOptimisedGraph(t *testing.T) {
+	for _, nw := range networks {
+		t.Run(nw.name, func(t *testing.T) {
+			m := loadModel(t, nw.file)
+			for _, n := range m.nodes {
+				switch n.op {
+				case "BatchNormalization", "Identity", "Dropout", "Constant", "Relu", "PRelu":
+					if n.op == "Relu" || n.op == "PRelu" {
+						// allowed only where the producer is not a Conv
+						continue
+					}
+					t.Errorf("%s left in the optimised graph", n)
+				}
+			}
+			p, err := m.buildPlan([][]int{nw.shape}, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range p.steps {
+				if planOnlyOps[st.n.op] {
+					t.Errorf("%s runs at Run time", st.n)
+				}
+			}
+			t.Logf("ops %d → steps %d; folded BN %d, fused activations %d, arena %.1f MiB in %d buffers, scratch %d floats, %.1f MMACs",
+				sum(m.origOps), len(p.steps), m.foldedBN, m.fusedActs, float64(p.arena)*4/(1<<20), len(p.slots), p.scratch, float64(p.macs)/1e6)
+		})
+	}
+}
+
+func sum(h map[string]int) int {
+	n := 0
+	for _, v := range h {
+		n += v
+	}
+	return n
+}
+
+// TestUnknownOperator: an operator the engine does not implement is a load
+// error naming the operator and the node.
+func TestUnknownOperator(t *testing.T) {
+	wm := importModel(t, "2.7_80x80_MiniFASNetV2.onnx")
+	cp := *wm
+	cp.Graph.Nodes = append([]weights.Node{}, wm.Graph.Nodes...)
+	cp.Graph.Nodes[3].Op = "Frobnicate"
+	cp.Graph.Nodes[3].Name = "the_node"
+	_, err := Load(&cp, Options{})
+	if err == nil || !strings.Contains(err.Error(), "Frobnicate") || !strings.Contains(err.Error(), "the_node") {
+		t.Fatalf("err = %v, want it to name the operator and the node", err)
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	if _, err := LoadFile(filepath.Join(t.TempDir(), "missing.fgw")); err == nil {
+		t.Error("LoadFile accepted a missing file")
+	}
+	if _, err := LoadFile(shared.Path(t, "models", "MODELS.md")); err == nil {
+		t.Error("LoadFile accepted a text file")
+	}
+}
