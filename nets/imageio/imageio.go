@@ -189,7 +189,7 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 			return nil, err
 		}
 	}
-	cfg, err := c.config(bytes.NewReader(data))
+	cfg, err := safely(func() (image.Config, error) { return c.config(bytes.NewReader(data)) })
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s header: %v", ErrNotImage, format, err)
 	}
@@ -205,7 +205,7 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 		}
 	}
 
-	src, err := c.decode(bytes.NewReader(data))
+	src, err := safely(func() (image.Image, error) { return c.decode(bytes.NewReader(data)) })
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotImage, format, err)
 	}
@@ -243,4 +243,16 @@ func checkSize(w, h int64, o int, lim Limits) error {
 		return fmt.Errorf("%w: %dx%d pixels, limit %d", ErrTooLarge, w, h, maxP)
 	}
 	return nil
+}
+
+// safely runs a third-party decoder, turning a panic into an error: a
+// decoder bug on hostile input must fail one request, not the server.
+// (Go's decoders are fuzzed upstream, but x/image's less so.)
+func safely[T any](f func() (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	return f()
 }
