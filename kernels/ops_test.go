@@ -1,0 +1,447 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+)
+
+func TestPoolFor(t *testing.T) {
+	for _, pool := range append(ktPools(t), NewPool(1), NewPool(0)) {
+		for _, n := range []int{0, 1, 2, 3, 7, 100, 1001} {
+			hits := make([]int32, n)
+			pool.For(n, func(lo, hi int) {
+				if lo < 0 || hi > n || lo >= hi {
+					t.Errorf("bad chunk [%d,%d) of %d", lo, hi, n)
+					return
+				}
+				for i := lo; i < hi; i++ {
+					atomic.AddInt32(&hits[i], 1)
+				}
+			})
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("threads %d n %d: index %d ran %d times", pool.Threads(), n, i, h)
+				}
+			}
+		}
+	}
+	p := NewPool(2)
+	p.Close()
+	p.Close()
+	ran := 0
+	p.For(5, func(lo, hi int) { ran += hi - lo })
+	if ran != 5 {
+		t.Fatalf("closed pool ran %d of 5", ran)
+	}
+}
+
+var ktSink atomic.Int64
+
+func ktCount(lo, hi int) { ktSink.Add(int64(hi - lo)) }
+
+func TestPoolForNoAllocs(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	p.For(100, ktCount)
+	if a := testing.AllocsPerRun(50, func() { p.For(100, ktCount) }); a != 0 {
+		t.Fatalf("%v allocations per For", a)
+	}
+}
+
+func TestPoolingOps(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	cases := []struct {
+		p        PoolParams
+		inH, inW int
+	}{
+		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2}, 8, 8},
+		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2}, 7, 9},
+		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true}, 7, 9},
+		{PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 11, 10},
+		{PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, CeilMode: true}, 10, 11},
+		{PoolParams{KH: 3, KW: 2, StrideH: 1, StrideW: 3, PadTop: 0, PadLeft: 1, PadBottom: 2, PadRight: 0}, 6, 7},
+		{PoolParams{KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2}, 3, 4},
+	}
+	for _, pool := range ktPools(t) {
+		for ci, tc := range cases {
+			c := 5
+			in := ktRand(r, c*tc.inH*tc.inW)
+			p := tc.p.normalized()
+			outH, outW := tc.p.OutSize(tc.inH, tc.inW)
+			// Reference sizes from the ONNX formula.
+			wantH := ktPoolOut(tc.inH, p.KH, p.StrideH, p.PadTop, p.PadBottom, p.CeilMode)
+			wantW := ktPoolOut(tc.inW, p.KW, p.StrideW, p.PadLeft, p.PadRight, p.CeilMode)
+			if outH != wantH || outW != wantW {
+				t.Fatalf("case %d: OutSize %dx%d, want %dx%d", ci, outH, outW, wantH, wantW)
+			}
+			for kind := 0; kind < 3; kind++ {
+				out := ktNewGuarded(c * outH * outW)
+				ctx := &Ctx{Pool: pool}
+				switch kind {
+				case 0:
+					MaxPool2D(ctx, tc.p, in, c, tc.inH, tc.inW, out.Data)
+				default:
+					AvgPool2D(ctx, tc.p, kind == 2, in, c, tc.inH, tc.inW, out.Data)
+				}
+				name := fmt.Sprintf("threads%d/case%d/kind%d", pool.Threads(), ci, kind)
+				out.check(t, name)
+				for ch := 0; ch < c; ch++ {
+					for oh := 0; oh < outH; oh++ {
+						for ow := 0; ow < outW; ow++ {
+							mx, sum, cnt, cntPad := math.Inf(-1), 0.0, 0, 0
+							for ky := 0; ky < p.KH; ky++ {
+								for kx := 0; kx < p.KW; kx++ {
+									y := oh*p.StrideH - p.PadTop + ky
+									x := ow*p.StrideW - p.PadLeft + kx
+									if y < tc.inH+p.PadBottom && x < tc.inW+p.PadRight {
+										cntPad++ // inside the explicitly padded input
+									}
+									if y < 0 || x < 0 || y >= tc.inH || x >= tc.inW {
+										continue
+									}
+									v := float64(in[(ch*tc.inH+y)*tc.inW+x])
+									mx = math.Max(mx, v)
+									sum += v
+									cnt++
+								}
+							}
+							want := mx
+							switch kind {
+							case 1:
+								want = sum / float64(cnt)
+							case 2:
+								want = sum / float64(cntPad)
+							}
+							got := float64(out.Data[(ch*outH+oh)*outW+ow])
+							if math.Abs(got-want) > 1e-5 {
+								t.Fatalf("%s: out[%d,%d,%d] = %g, want %g", name, ch, oh, ow, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// ktPoolOut is the ONNX output-size formula, written independently.
+func ktPoolOut(in, k, s, pa, pb int, ceil bool) int {
+	f := float64(in+pa+pb-k)/float64(s) + 1
+	if ceil {
+		out := int(math.Ceil(f))
+		if (out-1)*s >= in+pa { // PyTorch/ORT: last window must start in the input or left pad
+			out--
+		}
+		return out
+	}
+	return int(math.Floor(f))
+}
+
+func TestGlobalAvgPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	in := ktRand(r, 3*49)
+	out := ktNewGuarded(3)
+	GlobalAvgPool(in, 3, 49, out.Data)
+	out.check(t, "GlobalAvgPool")
+	for c := 0; c < 3; c++ {
+		var s float64
+		for _, v := range in[c*49 : (c+1)*49] {
+			s += float64(v)
+		}
+		if math.Abs(float64(out.Data[c])-s/49) > 1e-6 {
+			t.Fatalf("channel %d: %g, want %g", c, out.Data[c], s/49)
+		}
+	}
+}
+
+// TestResizeONNXExamples checks the worked examples of the ONNX Resize
+// operator documentation (onnx/backend/test/case/node/resize.py).
+func TestResizeONNXExamples(t *testing.T) {
+	x22 := []float32{1, 2, 3, 4}
+	x24 := []float32{1, 2, 3, 4, 5, 6, 7, 8}
+	cases := []struct {
+		name       string
+		p          ResizeParams
+		in         []float32
+		inH, inW   int
+		outH, outW int
+		want       []float32
+	}{
+		{"upsample_scales_nearest", ResizeParams{Mode: "nearest", CoordMode: "asymmetric", NearestMode: "floor"}, x22, 2, 2, 4, 6,
+			[]float32{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4}},
+		{"upsample_scales_nearest_default", ResizeParams{}, x22, 2, 2, 4, 6,
+			[]float32{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4}},
+		{"downsample_scales_nearest", ResizeParams{Mode: "nearest", ScaleH: 0.6, ScaleW: 0.6}, x24, 2, 4, 1, 2,
+			[]float32{1, 3}},
+		{"upsample_scales_linear", ResizeParams{Mode: "linear"}, x22, 2, 2, 4, 4,
+			[]float32{1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4}},
+		{"upsample_scales_linear_align_corners", ResizeParams{Mode: "linear", CoordMode: "align_corners"}, x22, 2, 2, 4, 4,
+			[]float32{1, 4. / 3, 5. / 3, 2, 5. / 3, 2, 7. / 3, 8. / 3, 7. / 3, 8. / 3, 3, 10. / 3, 3, 10. / 3, 11. / 3, 4}},
+		{"downsample_scales_linear", ResizeParams{Mode: "linear", ScaleH: 0.6, ScaleW: 0.6}, x24, 2, 4, 1, 2,
+			[]float32{2.6666665, 4.3333331}},
+		{"downsample_sizes_nearest", ResizeParams{Mode: "nearest"}, x24, 2, 4, 1, 2, []float32{1, 3}},
+	}
+	for _, c := range cases {
+		out := ktNewGuarded(c.outH * c.outW)
+		Resize(c.p, c.in, 1, c.inH, c.inW, out.Data, c.outH, c.outW)
+		out.check(t, c.name)
+		for i := range c.want {
+			if math.Abs(float64(out.Data[i]-c.want[i])) > 1e-5 {
+				t.Fatalf("%s: out %v, want %v", c.name, out.Data, c.want)
+			}
+		}
+	}
+}
+
+// TestResize compares against the spec's formulas evaluated in float64 on
+// random sizes, for every mode combination.
+func TestResize(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	coords := []string{"half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners", "tf_half_pixel_for_centers"}
+	nearest := []string{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}
+	sizes := [][4]int{{2, 3, 4, 6}, {5, 7, 10, 14}, {8, 8, 4, 4}, {7, 5, 3, 11}, {1, 4, 3, 1}, {3, 3, 9, 2}}
+	for _, sz := range sizes {
+		inH, inW, outH, outW := sz[0], sz[1], sz[2], sz[3]
+		c := 2
+		in := ktRand(r, c*inH*inW)
+		for _, cm := range coords {
+			for _, mode := range []string{"nearest", "linear"} {
+				for _, nm := range nearest {
+					if mode == "linear" && nm != "round_prefer_floor" {
+						continue
+					}
+					p := ResizeParams{Mode: mode, CoordMode: cm, NearestMode: nm}
+					out := ktNewGuarded(c * outH * outW)
+					Resize(p, in, c, inH, inW, out.Data, outH, outW)
+					name := fmt.Sprintf("%v/%+v", sz, p)
+					out.check(t, name)
+					for ch := 0; ch < c; ch++ {
+						for oh := 0; oh < outH; oh++ {
+							for ow := 0; ow < outW; ow++ {
+								want := ktRefResize(p, in[ch*inH*inW:], inH, inW, outH, outW, oh, ow)
+								got := float64(out.Data[(ch*outH+oh)*outW+ow])
+								if math.Abs(got-want) > 1e-5 {
+									t.Fatalf("%s: out[%d,%d,%d] = %g, want %g", name, ch, oh, ow, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func ktRefResize(p ResizeParams, in []float32, inH, inW, outH, outW, oh, ow int) float64 {
+	orig := func(x, inL, outL int) float64 {
+		s := float64(outL) / float64(inL)
+		xf := float64(x)
+		switch p.CoordMode {
+		case "pytorch_half_pixel":
+			if outL == 1 {
+				return 0
+			}
+			return (xf+0.5)/s - 0.5
+		case "asymmetric":
+			return xf / s
+		case "align_corners":
+			if outL == 1 {
+				return 0
+			}
+			return xf * float64(inL-1) / float64(outL-1)
+		case "tf_half_pixel_for_centers":
+			return (xf + 0.5) / s
+		}
+		return (xf+0.5)/s - 0.5
+	}
+	clampi := func(i, n int) int { return min(max(i, 0), n-1) }
+	y, x := orig(oh, inH, outH), orig(ow, inW, outW)
+	if p.Mode == "nearest" {
+		round := func(f float64) int {
+			switch p.NearestMode {
+			case "floor":
+				return int(math.Floor(f))
+			case "ceil":
+				return int(math.Ceil(f))
+			case "round_prefer_ceil":
+				return int(math.Floor(f + 0.5))
+			}
+			return int(math.Ceil(f - 0.5))
+		}
+		return float64(in[clampi(round(y), inH)*inW+clampi(round(x), inW)])
+	}
+	at := func(iy, ix int) float64 { return float64(in[clampi(iy, inH)*inW+clampi(ix, inW)]) }
+	y = math.Min(math.Max(y, 0), float64(inH-1))
+	x = math.Min(math.Max(x, 0), float64(inW-1))
+	y0, x0 := int(math.Floor(y)), int(math.Floor(x))
+	wy, wx := y-float64(y0), x-float64(x0)
+	return (1-wy)*((1-wx)*at(y0, x0)+wx*at(y0, x0+1)) + wy*((1-wx)*at(y0+1, x0)+wx*at(y0+1, x0+1))
+}
+
+func TestBinary(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	shapes := [][3][]int{
+		{{2, 3, 4, 5}, {2, 3, 4, 5}, {2, 3, 4, 5}},
+		{{1, 8, 5, 7}, {1, 8, 1, 1}, {1, 8, 5, 7}},
+		{{1, 8, 1, 1}, {1, 8, 5, 7}, {1, 8, 5, 7}},
+		{{1, 1, 1, 1}, {3, 4, 5, 2}, {3, 4, 5, 2}},
+		{{3, 4, 5, 2}, {1, 1, 1, 1}, {3, 4, 5, 2}},
+		{{3, 1, 5}, {1, 4, 1}, {3, 4, 5}},
+		{{1, 4, 1, 6}, {2, 1, 3, 6}, {2, 4, 3, 6}},
+		{{5}, {1}, {5}},
+		{{1}, {1}, {1}},
+		{{2, 1, 1, 3, 1}, {1, 2, 2, 1, 4}, {2, 2, 2, 3, 4}},
+		{{0, 3}, {1, 3}, {0, 3}},
+	}
+	size := func(s []int) int {
+		n := 1
+		for _, d := range s {
+			n *= d
+		}
+		return n
+	}
+	for _, sh := range shapes {
+		as, bs, os := sh[0], sh[1], sh[2]
+		a, b := ktRand(r, size(as)), ktRand(r, size(bs))
+		for i := range b {
+			b[i] += 3 // keep division well away from zero
+		}
+		for op := OpAdd; op <= OpDiv; op++ {
+			out := ktNewGuarded(size(os))
+			Binary(op, a, as, b, bs, out.Data, os)
+			name := fmt.Sprintf("op%d/%v", op, sh)
+			out.check(t, name)
+			idx := make([]int, len(os))
+			for i := 0; i < size(os); i++ {
+				rem := i
+				for d := len(os) - 1; d >= 0; d-- {
+					idx[d] = rem % os[d]
+					rem /= os[d]
+				}
+				off := func(s []int) int {
+					o := 0
+					for d := range s {
+						o = o*s[d] + min(idx[d], s[d]-1)
+					}
+					return o
+				}
+				x, y := float64(a[off(as)]), float64(b[off(bs)])
+				want := [...]float64{x + y, x - y, x * y, x / y}[op]
+				if math.Abs(float64(out.Data[i])-want) > 1e-6*(1+math.Abs(want)) {
+					t.Fatalf("%s: out[%d] = %g, want %g", name, i, out.Data[i], want)
+				}
+			}
+		}
+	}
+}
+
+func TestActivate(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	c, hw := 3, 7
+	x := ktRand(r, c*hw)
+	slope := ktRand(r, c)
+	for _, act := range []ActKind{ActNone, ActReLU, ActPReLU, ActSigmoid} {
+		y := ktNewGuarded(c * hw)
+		copy(y.Data, x)
+		Activate(y.Data, &Epilogue{Act: act, Slope: slope, Bias: []float32{9, 9, 9}}, c, hw)
+		y.check(t, "Activate")
+		for i, v := range x {
+			want := ktAct(float64(v), act, float64(slope[i/hw]))
+			if math.Abs(float64(y.Data[i])-want) > 1e-6 {
+				t.Fatalf("act %d: y[%d] = %g, want %g", act, i, y.Data[i], want)
+			}
+		}
+	}
+}
+
+func TestSoftmax(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, sh := range [][3]int{{1, 10, 1}, {3, 5, 4}, {2, 1, 3}, {1, 2, 17}} {
+		outer, axis, inner := sh[0], sh[1], sh[2]
+		n := outer * axis * inner
+		x := ktRand(r, n)
+		for i := range x {
+			x[i] *= 200 // large logits: a naive exp would overflow
+		}
+		out := ktNewGuarded(n)
+		Softmax(x, outer, axis, inner, out.Data)
+		out.check(t, "Softmax")
+		for o := 0; o < outer; o++ {
+			for in := 0; in < inner; in++ {
+				m := math.Inf(-1)
+				for a := 0; a < axis; a++ {
+					m = math.Max(m, float64(x[(o*axis+a)*inner+in]))
+				}
+				var s float64
+				for a := 0; a < axis; a++ {
+					s += math.Exp(float64(x[(o*axis+a)*inner+in]) - m)
+				}
+				for a := 0; a < axis; a++ {
+					i := (o*axis+a)*inner + in
+					want := math.Exp(float64(x[i])-m) / s
+					if math.Abs(float64(out.Data[i])-want) > 1e-6 {
+						t.Fatalf("%v: out[%d] = %g, want %g", sh, i, out.Data[i], want)
+					}
+				}
+			}
+		}
+		// In place.
+		Softmax(x, outer, axis, inner, x)
+		for i := range x {
+			if x[i] != out.Data[i] {
+				t.Fatalf("%v: in-place result differs at %d", sh, i)
+			}
+		}
+	}
+}
+
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	cases := []struct{ shape, perm []int }{
+		{[]int{3, 4}, []int{1, 0}},
+		{[]int{2, 3, 4}, []int{0, 2, 1}},
+		{[]int{2, 3, 4}, []int{2, 0, 1}},
+		{[]int{1, 5, 1, 7}, []int{0, 3, 1, 2}},
+		{[]int{2, 3, 4, 5}, []int{0, 1, 2, 3}},
+		{[]int{1, 16, 20, 20}, []int{0, 2, 3, 1}},
+		{[]int{2, 1, 3, 2, 2, 3}, []int{5, 3, 1, 0, 4, 2}},
+		{[]int{4, 1, 1}, []int{2, 1, 0}},
+	}
+	for _, c := range cases {
+		n := 1
+		for _, d := range c.shape {
+			n *= d
+		}
+		in := ktRand(r, n)
+		out := ktNewGuarded(n)
+		Transpose(in, c.shape, c.perm, out.Data)
+		out.check(t, fmt.Sprint(c))
+		r := len(c.shape)
+		oshape := make([]int, r)
+		for i, p := range c.perm {
+			oshape[i] = c.shape[p]
+		}
+		idx := make([]int, r)
+		for o := 0; o < n; o++ {
+			rem := o
+			for d := r - 1; d >= 0; d-- {
+				idx[d] = rem % oshape[d]
+				rem /= oshape[d]
+			}
+			src := 0
+			inIdx := make([]int, r)
+			for i, p := range c.perm {
+				inIdx[p] = idx[i]
+			}
+			for d := 0; d < r; d++ {
+				src = src*c.shape[d] + inIdx[d]
+			}
+			if out.Data[o] != in[src] {
+				t.Fatalf("%v: out[%d] = %g, want in[%d] = %g", c, o, out.Data[o], src, in[src])
+			}
+		}
+	}
+}
