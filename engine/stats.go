@@ -1,0 +1,86 @@
+package engine
+
+import "fmt"
+
+// Stats describes a loaded model and, when input shapes are given, the
+// work and memory one Run of those shapes takes.
+type Stats struct {
+	Ops          map[string]int // operator histogram of the graph as loaded
+	OptimizedOps map[string]int // operator histogram after optimisation ("fg.*" are fused operators)
+	Params       int64          // float parameters in the graph as loaded
+	FoldedBN     int            // BatchNormalizations folded into a Conv or Dense
+	FusedActs    int            // activations moved into a GEMM epilogue
+	FoldedConsts int            // nodes evaluated at load time
+	DroppedNoOps int            // Identity/Dropout nodes removed
+
+	// Filled only when input shapes are given.
+	InputShapes  [][]int
+	OutputShapes [][]int
+	RunOps       map[string]int   // operators executed per Run (shape sub-graphs evaluated while planning are gone)
+	MACs         map[string]int64 // multiply-adds per operator type
+	TotalMACs    int64
+	Steps        int   // operators executed per Run
+	ArenaBytes   int64 // activation memory of the session plan
+	ScratchBytes int64 // kernel scratch (single-threaded)
+}
+
+// Stats reports the model's operators and parameters, and for inShapes
+// (one shape per input; nil to skip) the multiply-adds per operator type
+// and the memory of the session plan.
+func (m *Model) Stats(inShapes [][]int) (*Stats, error) {
+	st := &Stats{
+		Ops: map[string]int{}, OptimizedOps: map[string]int{}, Params: m.params,
+		FoldedBN: m.foldedBN, FusedActs: m.fusedActs, FoldedConsts: m.foldedOps, DroppedNoOps: m.droppedOps,
+	}
+	for k, v := range m.origOps {
+		st.Ops[k] = v
+	}
+	for _, n := range m.nodes {
+		st.OptimizedOps[n.op]++
+	}
+	if inShapes == nil {
+		return st, nil
+	}
+	if len(inShapes) != len(m.inputs) {
+		return nil, fmt.Errorf("engine: %d input shapes for %d inputs", len(inShapes), len(m.inputs))
+	}
+	ins := make([]*Tensor, len(inShapes))
+	for k, s := range inShapes {
+		ins[k] = &Tensor{Shape: s}
+	}
+	for k, t := range ins {
+		vi := m.inputs[k]
+		if len(t.Shape) != len(vi.Shape) {
+			return nil, fmt.Errorf("engine: input %q has rank %d, shape %v given", vi.Name, len(vi.Shape), t.Shape)
+		}
+		for d, dim := range vi.Shape {
+			if t.Shape[d] <= 0 || dim.Value > 0 && int64(t.Shape[d]) != dim.Value {
+				return nil, fmt.Errorf("engine: input %q: shape %v given, want %s", vi.Name, t.Shape, dimsString(vi.Shape))
+			}
+		}
+		if _, err := checkedNumel(t.Shape); err != nil {
+			return nil, fmt.Errorf("engine: input %q: %w", vi.Name, err)
+		}
+	}
+	p, err := m.buildPlan(inShapes, 1)
+	if err != nil {
+		return nil, fmt.Errorf("engine: input shapes %v: %w", inShapes, err)
+	}
+	st.InputShapes = inShapes
+	st.MACs = map[string]int64{}
+	st.RunOps = map[string]int{}
+	for _, s := range p.steps {
+		st.RunOps[s.n.op]++
+		if s.macs > 0 {
+			st.MACs[s.n.op] += s.macs
+		}
+		st.TotalMACs += s.macs
+	}
+	st.Steps = len(p.steps)
+	st.ArenaBytes = int64(p.arena) * 4
+	st.ScratchBytes = int64(p.scratch) * 4
+	for _, o := range p.outs {
+		st.OutputShapes = append(st.OutputShapes, o.Shape)
+	}
+	return st, nil
+}
