@@ -14,7 +14,25 @@ type cpuLevel struct {
 	name      string
 	supported bool
 	gemm      microKernel
+	dw3x3     dwRowFunc // nil: the level has no depthwise row kernel
 }
+
+// dwRowFunc computes one output row of a 3×3 depthwise convolution whose
+// taps all lie inside the input, for stride 1 or 2:
+//
+//	out[x] = bias + Σ_{ky,kx<3} k[3ky+kx]·r_ky[stride·x+kx]   for x < len(out)
+//	if activate: out[x] = out[x] > 0 ? out[x] : slope·out[x]   (ReLU: slope 0)
+//
+// r0, r1, r2 start at the first tap of out[0] and need (len(out)-1)·stride+3
+// values; longer slices (the rest of the plane) let the vector code run
+// further before it hands the last few outputs to scalar code.
+type dwRowFunc func(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool)
+
+// dwRow3x3 is the depthwise row kernel of the level in force, or nil when
+// the level has none (generic, neon). The depthwise convolution may call it
+// for the interior of each output row, stride 1 or 2, any activation but
+// sigmoid (pass activate=false and apply the sigmoid afterwards).
+var dwRow3x3 dwRowFunc
 
 // levelEnv names the environment variable that forces a level.
 const levelEnv = "FACEGATE_CPU"
@@ -94,9 +112,25 @@ func SetLevel(name string) (restore func(), err error) {
 		if !l.supported {
 			return nil, fmt.Errorf("kernels: level %q not supported here (have %s)", name, strings.Join(Levels(), ", "))
 		}
-		prevName, prevGemm := curLevel, gemmKernel
-		curLevel, gemmKernel = l.name, l.gemm
-		return func() { curLevel, gemmKernel = prevName, prevGemm }, nil
+		prevName, prevGemm, prevDW := curLevel, gemmKernel, dwRow3x3
+		curLevel, gemmKernel, dwRow3x3 = l.name, l.gemm, l.dw3x3
+		return func() { curLevel, gemmKernel, dwRow3x3 = prevName, prevGemm, prevDW }, nil
 	}
 	return nil, fmt.Errorf("kernels: unknown level %q (have %s)", name, strings.Join(Levels(), ", "))
+}
+
+// dwRow3x3Go is the scalar form of dwRowFunc; the assembly wrappers use it
+// for the outputs left after their last full vector.
+func dwRow3x3Go(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {
+	for x := range out {
+		i := x * stride
+		a, b, c := r0[i:i+3:i+3], r1[i:i+3:i+3], r2[i:i+3:i+3]
+		v := bias + a[0]*k[0] + a[1]*k[1] + a[2]*k[2] +
+			b[0]*k[3] + b[1]*k[4] + b[2]*k[5] +
+			c[0]*k[6] + c[1]*k[7] + c[2]*k[8]
+		if activate && !(v > 0) {
+			v *= slope
+		}
+		out[x] = v
+	}
 }

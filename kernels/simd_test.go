@@ -439,3 +439,103 @@ func TestChooseLevel(t *testing.T) {
 		}
 	}
 }
+
+// dwLevels returns the depthwise row kernels to test: the scalar one and
+// each supported level's.
+func dwLevels() map[string]dwRowFunc {
+	fns := map[string]dwRowFunc{"go": dwRow3x3Go}
+	for _, l := range supportedLevels() {
+		if l.dw3x3 != nil {
+			fns[l.name] = l.dw3x3
+		}
+	}
+	return fns
+}
+
+// refDWRow is dwRowFunc in float64 with error bounds.
+func refDWRow(n int, r [3][]float32, k *[9]float32, stride int, bias, slope float32, activate bool) (want, tol []float64) {
+	want, tol = make([]float64, n), make([]float64, n)
+	for x := 0; x < n; x++ {
+		v, mag := float64(bias), math.Abs(float64(bias))
+		for ky := 0; ky < 3; ky++ {
+			for kx := 0; kx < 3; kx++ {
+				prod := float64(k[3*ky+kx]) * float64(r[ky][x*stride+kx])
+				v += prod
+				mag += math.Abs(prod)
+			}
+		}
+		if activate && v < 0 {
+			v *= float64(slope)
+			mag *= math.Abs(float64(slope))
+		}
+		want[x], tol[x] = v, 1e-6*mag+1e-30
+	}
+	return want, tol
+}
+
+// TestDWRow3x3 checks each level's depthwise row kernel on every output
+// count up to a few blocks, both strides, rows of exactly the needed length
+// and longer, against a float64 reference with guard values after out.
+func TestDWRow3x3(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for name, fn := range dwLevels() {
+		for _, stride := range []int{1, 2} {
+			for n := 0; n <= 70; n++ {
+				for _, extra := range []int{0, 1, 2, 40} {
+					for _, activate := range []bool{false, true} {
+						var rows [3][]float32
+						for i := range rows {
+							rows[i] = randSlice(r, max(n-1, 0)*stride+3+extra)
+						}
+						k := (*[9]float32)(randSlice(r, 9))
+						bias, slope := r.Float32()-0.5, r.Float32()-0.5
+						want, tol := refDWRow(n, rows, k, stride, bias, slope, activate)
+						out := make([]float32, n+3)
+						for i := n; i < len(out); i++ {
+							out[i] = math.Float32frombits(guard)
+						}
+						fn(out[:n], rows[0], rows[1], rows[2], k, stride, bias, slope, activate)
+						what := fmt.Sprintf("%s stride %d n=%d extra=%d activate=%v", name, stride, n, extra, activate)
+						for i := n; i < len(out); i++ {
+							if math.Float32bits(out[i]) != guard {
+								t.Fatalf("%s: wrote out[%d]", what, i)
+							}
+						}
+						for x := 0; x < n; x++ {
+							if got := float64(out[x]); !(math.Abs(got-want[x]) <= tol[x]) {
+								t.Fatalf("%s: out[%d] = %g, want %g", what, x, got, want[x])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkDWRow3x3 measures a 112-wide output row (MobileNet-like), stride
+// 1 and 2, per level.
+func BenchmarkDWRow3x3(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const n = 112
+	for _, stride := range []int{1, 2} {
+		var rows [3][]float32
+		for i := range rows {
+			rows[i] = randSlice(r, n*stride+3)
+		}
+		k := (*[9]float32)(randSlice(r, 9))
+		out := make([]float32, n)
+		for _, name := range append([]string{"go"}, Levels()...) {
+			fn := dwLevels()[name]
+			if fn == nil {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/s%d", name, stride), func(b *testing.B) {
+				for b.Loop() {
+					fn(out, rows[0], rows[1], rows[2], k, stride, 0.5, 0.1, true)
+				}
+				b.ReportMetric(18*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -30,6 +30,8 @@ func main() {
 		"sgemm_6x16_avx2_amd64.s":   x86Kernel("sgemm6x16AVX2", 6, 2, false),
 		"sgemm_8x32_avx512_amd64.s": x86Kernel("sgemm8x32AVX512", 8, 2, true),
 		"sgemm_8x12_neon_arm64.s":   neonKernel("sgemm8x12NEON"),
+		"dw3x3_avx2_amd64.s":        dwKernels(false),
+		"dw3x3_avx512_amd64.s":      dwKernels(true),
 	}
 	for name, src := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), src, 0o644); err != nil {

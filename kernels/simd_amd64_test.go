@@ -1,0 +1,63 @@
+//go:build linux && !noasm && gc
+
+package kernels
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// pageEndFloats returns n float32s that end exactly where an inaccessible
+// page begins, so any read or write past the slice faults.
+func pageEndFloats(t *testing.T, r *rand.Rand, n int) []float32 {
+	t.Helper()
+	page := syscall.Getpagesize()
+	size := (n*4+page-1)/page*page + page
+	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Munmap(mem) })
+	if err := syscall.Mprotect(mem[size-page:], syscall.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	b := mem[size-page-n*4 : size-page]
+	s := unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
+	copy(s, randSlice(r, n))
+	return s
+}
+
+// TestSIMDReadsStayInBounds runs the assembly kernels on operands that end
+// at a guard page: an access past the last value they may touch crashes the
+// test instead of passing silently.
+func TestSIMDReadsStayInBounds(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, l := range supportedLevels() {
+		mk := l.gemm
+		for _, k := range []int{1, 5, 33} {
+			for flags := uint(0); flags < 4; flags++ {
+				a := pageEndFloats(t, r, k*mk.mr)
+				b := pageEndFloats(t, r, k*mk.nr)
+				bias := pageEndFloats(t, r, mk.mr)
+				slope := pageEndFloats(t, r, mk.mr)
+				ldc := mk.nr + 3
+				c := pageEndFloats(t, r, (mk.mr-1)*ldc+mk.nr)
+				mk.fn(k, &a[0], &b[0], &c[0], ldc, &bias[0], &slope[0], flags)
+			}
+		}
+		if l.dw3x3 == nil {
+			continue
+		}
+		for _, stride := range []int{1, 2} {
+			for _, n := range []int{1, 8, 15, 16, 17, 32, 33, 64} {
+				need := (n-1)*stride + 3
+				r0, r1, r2 := pageEndFloats(t, r, need), pageEndFloats(t, r, need), pageEndFloats(t, r, need)
+				out := pageEndFloats(t, r, n)
+				k := (*[9]float32)(pageEndFloats(t, r, 9))
+				l.dw3x3(out, r0, r1, r2, k, stride, 0.25, 0.5, true)
+			}
+		}
+	}
+}
