@@ -1,0 +1,229 @@
+// Command peer times facegate against ONNX Runtime on the same models and
+// the same inputs, interleaved in one run so that both see the same machine
+// load, and prints a table of medians and the facegate/ORT ratio.
+//
+//	go run ./bench/cmd/peer [-runs 30] [-rounds 3] [-threads 1,2] [-nets yunet640,...]
+//
+// Both sides are separate processes timed the same way: `facegate infer
+// --time N` and `node ort-run.mjs --time N` each do 10 warm-up runs and then
+// print the median and minimum of N runs. With several rounds the table shows
+// the median of the per-round medians. ONNX Runtime comes from
+// bench/peer/node_modules (npm install --ignore-scripts in bench/peer).
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/facegate/facegate/weights/npy"
+)
+
+// network is one row of the table: a model and the golden input it runs on.
+type network struct {
+	name  string
+	model string // file in shared/models
+	input string // golden case whose input.npy is used
+	pad   [2]int // if non-zero, pad the input (bottom/right) to this H, W
+}
+
+var networks = []network{
+	{"yunet640", "face_detection_yunet_2023mar_dynamic.onnx", "yunet_image_T1_640x480", [2]int{640, 640}},
+	{"yunet320", "face_detection_yunet_2023mar_dynamic.onnx", "yunet_image_T1_320x320", [2]int{}},
+	{"minifasnetv2", "2.7_80x80_MiniFASNetV2.onnx", "minifasnetv2_image_T1", [2]int{}},
+	{"minifasnetv1se", "4_0_0_80x80_MiniFASNetV1SE.onnx", "minifasnetv1se_image_T1", [2]int{}},
+	{"mobilefacenet128", "mobilefacenet128_paddle.onnx", "mobilefacenet128_paddle_lfw1", [2]int{}},
+	{"w600k_mbf", "w600k_mbf_fp32.onnx", "w600k_mbf_fp32_lfw1", [2]int{}},
+}
+
+var timing = regexp.MustCompile(`median_ms=([0-9.]+) min_ms=([0-9.]+)`)
+
+func main() {
+	runs := flag.Int("runs", 30, "timed runs per measurement (after 10 warm-ups)")
+	rounds := flag.Int("rounds", 3, "interleaved rounds; the table shows the median over rounds")
+	threadList := flag.String("threads", "1,2", "comma-separated thread counts")
+	only := flag.String("nets", "", "comma-separated subset of networks (default all)")
+	sharedDir := flag.String("shared", envOr("FACEGATE_SHARED", "../shared"), "the shared data directory")
+	peerDir := flag.String("peer", "bench/peer", "directory holding node_modules/onnxruntime-node")
+	out := flag.String("out", "", "also write the table (markdown) to this file")
+	flag.Parse()
+
+	if err := run(*runs, *rounds, *threadList, *only, *sharedDir, *peerDir, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "peer:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(runs, rounds int, threadList, only, sharedDir, peerDir, out string) error {
+	threads, err := parseInts(threadList)
+	if err != nil {
+		return err
+	}
+	ortScript, err := filepath.Abs(filepath.Join(sharedDir, "tools", "ort-run.mjs"))
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(ortScript); err != nil {
+		return fmt.Errorf("ONNX Runtime runner: %w (set -shared or FACEGATE_SHARED)", err)
+	}
+	peerAbs, _ := filepath.Abs(peerDir)
+	if _, err := os.Stat(filepath.Join(peerAbs, "node_modules", "onnxruntime-node")); err != nil {
+		return fmt.Errorf("onnxruntime-node not installed: run `npm install --ignore-scripts` in %s", peerDir)
+	}
+	tmp, err := os.MkdirTemp("", "facegate-peer-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	bin := filepath.Join(tmp, "facegate")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/facegate")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building facegate: %w", err)
+	}
+
+	selected := networks
+	if only != "" {
+		selected = nil
+		for _, n := range networks {
+			if strings.Contains(","+only+",", ","+n.name+",") {
+				selected = append(selected, n)
+			}
+		}
+	}
+
+	type key struct {
+		net     string
+		threads int
+	}
+	fg := map[key][]float64{}
+	ort := map[key][]float64{}
+	for _, n := range selected {
+		model := filepath.Join(sharedDir, "models", n.model)
+		input, err := prepareInput(n, sharedDir, tmp)
+		if err != nil {
+			return err
+		}
+		converted := filepath.Join(tmp, n.name+".fgw")
+		if o, err := exec.Command(bin, "convert", model, converted).CombinedOutput(); err != nil {
+			return fmt.Errorf("convert %s: %v\n%s", n.model, err, o)
+		}
+		for r := 0; r < rounds; r++ {
+			for _, t := range threads {
+				k := key{n.name, t}
+				ms, err := measure(exec.Command(bin, "infer", "--model", converted, "--out", filepath.Join(tmp, "fg"),
+					"--threads", strconv.Itoa(t), "--time", strconv.Itoa(runs), input))
+				if err != nil {
+					return fmt.Errorf("facegate %s: %w", n.name, err)
+				}
+				fg[k] = append(fg[k], ms)
+				c := exec.Command("node", ortScript, model, filepath.Join(tmp, "ort"), input,
+					"--threads", strconv.Itoa(t), "--time", strconv.Itoa(runs))
+				c.Dir = peerAbs
+				ms, err = measure(c)
+				if err != nil {
+					return fmt.Errorf("onnxruntime %s: %w", n.name, err)
+				}
+				ort[k] = append(ort[k], ms)
+				fmt.Fprintf(os.Stderr, "round %d %-16s threads=%d facegate=%.3f ms ort=%.3f ms\n", r+1, n.name, t, fg[k][len(fg[k])-1], ms)
+			}
+		}
+	}
+
+	var b bytes.Buffer
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "facegate vs ONNX Runtime (onnxruntime-node 1.30), %s/%s, %d CPUs, host %s; median of %d rounds x %d runs\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), host, rounds, runs)
+	fmt.Fprintln(&b, "| network | threads | facegate ms | ORT ms | facegate/ORT |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|")
+	for _, n := range selected {
+		for _, t := range threads {
+			k := key{n.name, t}
+			f, o := median(fg[k]), median(ort[k])
+			fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f | %.2f |\n", n.name, t, f, o, f/o)
+		}
+	}
+	os.Stdout.Write(b.Bytes())
+	if out != "" {
+		return os.WriteFile(out, b.Bytes(), 0o644)
+	}
+	return nil
+}
+
+// prepareInput returns the .npy file a network runs on, padding the golden
+// input with zeros (as the detector's pre-processing does) when asked.
+func prepareInput(n network, sharedDir, tmp string) (string, error) {
+	src := filepath.Join(sharedDir, "golden", n.input, "input.npy")
+	if n.pad == [2]int{} {
+		return src, nil
+	}
+	a, err := npy.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	if len(a.Shape) != 4 || a.Shape[2] > n.pad[0] || a.Shape[3] > n.pad[1] {
+		return "", fmt.Errorf("%s: cannot pad shape %v to %v", src, a.Shape, n.pad)
+	}
+	nb, c, h, w := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
+	H, W := n.pad[0], n.pad[1]
+	data := make([]float32, nb*c*H*W)
+	for p := 0; p < nb*c; p++ {
+		for y := 0; y < h; y++ {
+			copy(data[(p*H+y)*W:(p*H+y)*W+w], a.Data[(p*h+y)*w:(p*h+y)*w+w])
+		}
+	}
+	dst := filepath.Join(tmp, n.name+"-input.npy")
+	return dst, npy.WriteFile(dst, []int{nb, c, H, W}, data)
+}
+
+func measure(c *exec.Cmd) (float64, error) {
+	var out bytes.Buffer
+	c.Stdout = &out
+	c.Stderr = &out
+	if err := c.Run(); err != nil {
+		return 0, fmt.Errorf("%v: %s", err, out.String())
+	}
+	m := timing.FindStringSubmatch(out.String())
+	if m == nil {
+		return 0, errors.New("no timing line in: " + out.String())
+	}
+	return strconv.ParseFloat(m[1], 64)
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func parseInts(s string) ([]int, error) {
+	var r []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("bad thread count %q", f)
+		}
+		r = append(r, v)
+	}
+	return r, nil
+}
