@@ -63,6 +63,9 @@ func (s *Session) Close() {
 	s.plans = nil
 }
 
+// Threads is the number of goroutines the session's kernels use.
+func (s *Session) Threads() int { return s.threads }
+
 // Model returns the model the session runs.
 func (s *Session) Model() *Model { return s.m }
 
