@@ -14,7 +14,7 @@
 // load time. Specifically:
 //
 //   - Initializers become weights.Tensor: FLOAT as Float32; DOUBLE, FLOAT16
-//     and BFLOAT16 converted to Float32; INT64 and INT32 as Int64. Other
+//     and BFLOAT16 converted to Float32; INT64, INT32 and BOOL (0/1) as Int64. Other
 //     element types, external data (data_location EXTERNAL), segments and
 //     sparse initializers are errors naming the tensor.
 //   - Graph inputs that also have an initializer are constants, not inputs.

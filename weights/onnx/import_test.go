@@ -441,6 +441,8 @@ func TestTensorTypes(t *testing.T) {
 			weights.Tensor{DType: weights.Float32, Shape: []int64{1}, Float: []float32{1.5}}},
 		{"double raw", cat(pPackedInts(1, []int64{2}), pInt(2, dtDouble), pStr(8, "t"), pBytes(9, dbl)),
 			weights.Tensor{DType: weights.Float32, Shape: []int64{2}, Float: []float32{1.5, -2.25}}},
+		{"bool", cat(pPackedInts(1, []int64{3}), pInt(2, dtBool), pStr(8, "t"), pBytes(9, []byte{0, 1, 7})),
+			weights.Tensor{DType: weights.Int64, Shape: []int64{3}, Int: []int64{0, 1, 1}}},
 		{"double_data", cat(pPackedInts(1, []int64{2}), pInt(2, dtDouble), pStr(8, "t"), pBytes(10, dbl)),
 			weights.Tensor{DType: weights.Float32, Shape: []int64{2}, Float: []float32{1.5, -2.25}}},
 	}
@@ -469,7 +471,7 @@ func TestTensorTypes(t *testing.T) {
 		{"string", cat(pInt(1, 1), pInt(2, dtString), pBytes(6, []byte("a"))), "STRING"},
 		{"segment", cat(pInt(1, 1), pInt(2, dtFloat), pBytes(3, nil), pFloat(4, 1)), "segment"},
 		{"odd packed floats", cat(pInt(1, 1), pInt(2, dtFloat), pBytes(4, []byte{1, 2, 3})), "multiple of 4"},
-		{"bool", cat(pInt(1, 1), pInt(2, dtBool), pBytes(9, []byte{1})), "BOOL"},
+		{"int8", cat(pInt(1, 1), pInt(2, dtInt8), pBytes(9, []byte{1})), "INT8"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

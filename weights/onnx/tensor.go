@@ -10,8 +10,8 @@ import (
 
 // convertTensor turns a decoded TensorProto into a weights.Tensor named
 // name. FLOAT becomes Float32; DOUBLE, FLOAT16 and BFLOAT16 are converted to
-// Float32 (exactly for the 16-bit types, rounded for DOUBLE); INT64 and INT32
-// become Int64. Anything else is an error: the engine computes in float32
+// Float32 (exactly for the 16-bit types, rounded for DOUBLE); INT64, INT32
+// and BOOL (as 0/1) become Int64. Anything else is an error: the engine computes in float32
 // and uses int64 only for shapes and indices.
 func convertTensor(t *tensorProto, name string) (*weights.Tensor, error) {
 	if t.external {
@@ -161,8 +161,23 @@ func convertTensor(t *tensorProto, name string) (*weights.Tensor, error) {
 				out.Int[i] = int64(int32(t.int32Data[i]))
 			}
 		}
+	case dtBool:
+		// Only as Dropout's training_mode or similar flags; stored as 0/1.
+		out.DType = weights.Int64
+		if err := wrongField("int32_data"); err != nil {
+			return nil, err
+		}
+		if err := size(len(t.int32Data), 1); err != nil {
+			return nil, err
+		}
+		out.Int = make([]int64, n)
+		for i := range out.Int {
+			if t.hasRaw && t.raw[i] != 0 || !t.hasRaw && t.int32Data[i] != 0 {
+				out.Int[i] = 1
+			}
+		}
 	default:
-		return nil, fmt.Errorf("tensor %q: data type %s is not supported (only float32/64/16, bfloat16, int32, int64)",
+		return nil, fmt.Errorf("tensor %q: data type %s is not supported (only float32/64/16, bfloat16, int32, int64, bool)",
 			name, dataTypeName(t.dataType))
 	}
 	// A zero-element tensor keeps a non-nil empty slice so that exactly one
