@@ -9,6 +9,7 @@ func archLevels() []cpuLevel {
 		name:      "neon",
 		supported: true,
 		gemm:      microKernel{name: "neon 8x12", mr: 8, nr: 12, fn: sgemm8x12NEON},
+		dw3x3:     dwRow3x3NEON,
 	}}
 }
 
@@ -17,3 +18,16 @@ func archLevels() []cpuLevel {
 //
 //go:noescape
 func sgemm8x12NEON(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+
+// dwRow3x3NEON is dwRowFunc with 4-wide NEON blocks (dw3x3_neon_arm64.s).
+func dwRow3x3NEON(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {
+	dwRow3x3Blocks(4, dw3x3s1NEON, dw3x3s2NEON, out, r0, r1, r2, k, stride, bias, slope, activate)
+}
+
+// dw3x3s1NEON and dw3x3s2NEON are dwBlockFuncs of width 4.
+//
+//go:noescape
+func dw3x3s1NEON(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, flags uint)
+
+//go:noescape
+func dw3x3s2NEON(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, flags uint)

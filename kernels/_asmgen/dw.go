@@ -144,3 +144,101 @@ func dwKernels(avx512 bool) []byte {
 	epilogue(acc, 2, v(0), v(1), v(2))
 	return w.Bytes()
 }
+
+// fadd4s is FADD Vd.4S, Vn.4S, Vm.4S.
+func fadd4s(d, n, m int) (uint32, string) {
+	return 0x4E20D400 | uint32(m)<<16 | uint32(n)<<5 | uint32(d), fmt.Sprintf("FADD V%d.4S, V%d.4S, V%d.4S", d, n, m)
+}
+
+// neonDW writes the 3×3 depthwise row kernels for NEON, 4 outputs per block
+// (same contract as dwKernels). Registers: R0 out, R5 blocks, R7 flags;
+// V20-V22 the nine weights (used by element), V23 the bias, V24 the slope,
+// V25 zero. Stride 1 keeps a pointer per tap column (R1-R3 at kx=0, R8-R10
+// at kx=1, R11-R13 at kx=2) so every load is a post-incremented VLD1; stride
+// 2 de-interleaves with VLD2 at the block start (R1-R3, taps kx=0 and 1) and
+// two values later (R8-R10, kx=2), reading one value past the last tap.
+func neonDW() []byte {
+	w := &asm{}
+	w.WriteString(header)
+	kw := func(d, n, tap int) { w.word(fmlaElem(d, n, 20+tap/4, tap%4)) }
+	prologue := func(name string, stride int) {
+		fmt.Fprintf(w, "// func %s(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, flags uint)\n", name)
+		fmt.Fprintf(w, "//\n// 3×3 depthwise convolution, stride %d, 4 outputs per block (see dwRow3x3).\n", stride)
+		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, %s\n", name, argFrame)
+		w.l("MOVD out+0(FP), R0")
+		w.l("MOVD r0+8(FP), R1")
+		w.l("MOVD r1+16(FP), R2")
+		w.l("MOVD r2+24(FP), R3")
+		w.l("MOVD k+32(FP), R4")
+		w.l("MOVD blocks+40(FP), R5")
+		w.l("MOVD flags+56(FP), R7")
+		w.l("VLD1 (R4), [V20.S4, V21.S4]")
+		w.l("FMOVS 32(R4), F22")
+		w.l("FMOVS bias+48(FP), F23")
+		w.l("VDUP V23.S[0], V23.S4")
+		w.l("FMOVS slope+52(FP), F24")
+		w.l("VEOR V25.B16, V25.B16, V25.B16")
+	}
+	epilogue := func() {
+		w.l("TBZ $0, R7, store")
+		w.word(fmin4s(6, 3, 25))
+		w.word(fmax4s(3, 3, 25))
+		w.word(fmlaElem(3, 6, 24, 0))
+		w.label("store")
+		w.l("VST1.P [V3.S4], 16(R0)")
+		w.l("SUB $1, R5")
+		w.l("CBNZ R5, loop")
+		w.label("done")
+		w.l("RET")
+		w.WriteString("\n")
+	}
+
+	prologue("dw3x3s1NEON", 1)
+	for i, base := range []int{1, 2, 3} {
+		w.l("ADD $4, R%d, R%d", base, 8+i)
+		w.l("ADD $8, R%d, R%d", base, 11+i)
+	}
+	w.l("CBZ R5, done")
+	w.label("loop")
+	ptr := [3][3]int{{1, 8, 11}, {2, 9, 12}, {3, 10, 13}} // [ky][kx]
+	for ky := 0; ky < 3; ky++ {
+		for kx := 0; kx < 3; kx++ {
+			w.l("VLD1.P 16(R%d), [V%d.S4]", ptr[ky][kx], 3*ky+kx+10)
+		}
+	}
+	// Three partial sums, one per input row: V3 (starts at the bias), V4, V5.
+	w.l("VORR V23.B16, V23.B16, V3.B16")
+	w.l("VEOR V4.B16, V4.B16, V4.B16")
+	w.l("VEOR V5.B16, V5.B16, V5.B16")
+	for kx := 0; kx < 3; kx++ {
+		for ky := 0; ky < 3; ky++ {
+			kw(3+ky, 3*ky+kx+10, 3*ky+kx)
+		}
+	}
+	w.word(fadd4s(3, 3, 4))
+	w.word(fadd4s(3, 3, 5))
+	epilogue()
+
+	prologue("dw3x3s2NEON", 2)
+	for i, base := range []int{1, 2, 3} {
+		w.l("ADD $8, R%d, R%d", base, 8+i)
+	}
+	w.l("CBZ R5, done")
+	w.label("loop")
+	w.l("VORR V23.B16, V23.B16, V3.B16")
+	w.l("VEOR V4.B16, V4.B16, V4.B16")
+	w.l("VEOR V5.B16, V5.B16, V5.B16")
+	for ky := 0; ky < 3; ky++ {
+		r := []int{10, 14, 26}[ky] // V20-V25 hold constants
+		e, o, e2, junk := r, r+1, r+2, r+3
+		w.l("VLD2.P 32(R%d), [V%d.S4, V%d.S4]", 1+ky, e, o)
+		w.l("VLD2.P 32(R%d), [V%d.S4, V%d.S4]", 8+ky, e2, junk)
+		kw(3+ky, e, 3*ky)
+		kw(3+ky, o, 3*ky+1)
+		kw(3+ky, e2, 3*ky+2)
+	}
+	w.word(fadd4s(3, 3, 4))
+	w.word(fadd4s(3, 3, 5))
+	epilogue()
+	return w.Bytes()
+}

@@ -32,6 +32,7 @@ func main() {
 		"sgemm_8x12_neon_arm64.s":   neonKernel("sgemm8x12NEON"),
 		"dw3x3_avx2_amd64.s":        dwKernels(false),
 		"dw3x3_avx512_amd64.s":      dwKernels(true),
+		"dw3x3_neon_arm64.s":        neonDW(),
 	}
 	for name, src := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), src, 0o644); err != nil {
