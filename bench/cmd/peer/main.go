@@ -75,10 +75,11 @@ func run(runs, rounds int, threadList, only, sharedDir, peerDir, out string) err
 	if err != nil {
 		return err
 	}
-	ortScript, err := filepath.Abs(filepath.Join(sharedDir, "tools", "ort-run.mjs"))
+	sharedDir, err = filepath.Abs(sharedDir)
 	if err != nil {
 		return err
 	}
+	ortScript := filepath.Join(sharedDir, "tools", "ort-run.mjs")
 	if _, err := os.Stat(ortScript); err != nil {
 		return fmt.Errorf("ONNX Runtime runner: %w (set -shared or FACEGATE_SHARED)", err)
 	}
