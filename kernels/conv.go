@@ -197,78 +197,80 @@ type convGeom struct {
 // im2col matrix of in (the group's channels) as NR-column panels, the same
 // layout packBPlain produces. Row p is (ci, ky, kx) = (p / KH·KW, …);
 // column j is output pixel (j / outW, j % outW).
+//
+// For each row p the columns are walked in segments that stay within one
+// output row and one panel; in a segment the taps that fall inside the
+// input form one run (a copy for stride 1), with zeros either side.
 func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 	khw := g.kh * g.kw
 	plane := g.inH * g.inW
+	panelStride := kb * nr
 	panels := (nb + nr - 1) / nr
-	for q := 0; q < panels; q++ {
-		js := j0 + q*nr
-		width := min(nr, nb-q*nr)
-		oh0, ow0 := js/g.outW, js%g.outW
-		oneRow := ow0+width <= g.outW
-		pan := dst[q*kb*nr : (q+1)*kb*nr]
-		ci, r := pc/khw, pc%khw
-		ky, kx := r/g.kw, r%g.kw
-		for p := 0; p < kb; p++ {
-			d := pan[p*nr : p*nr+nr]
-			src := in[ci*plane : (ci+1)*plane]
-			yOff := ky*g.dh - g.pt
-			xOff := kx*g.dw - g.pl
-			if oneRow {
-				iy := oh0*g.sh + yOff
-				ix0 := ow0*g.sw + xOff
-				ix1 := (ow0+width-1)*g.sw + xOff
-				switch {
-				case uint(iy) >= uint(g.inH):
-					clear(d)
-				case ix0 >= 0 && ix1 < g.inW:
-					row := src[iy*g.inW : (iy+1)*g.inW]
-					if g.sw == 1 {
-						copy(d[:width], row[ix0:ix0+width])
-					} else {
-						for jj := 0; jj < width; jj++ {
-							d[jj] = row[ix0+jj*g.sw]
-						}
-					}
-					clear(d[width:])
-				default:
-					row := src[iy*g.inW : (iy+1)*g.inW]
-					for jj := 0; jj < width; jj++ {
-						ix := ix0 + jj*g.sw
-						if uint(ix) < uint(g.inW) {
-							d[jj] = row[ix]
-						} else {
-							d[jj] = 0
-						}
-					}
-					clear(d[width:])
-				}
+	tail := nb % nr
+	ci, r := pc/khw, pc%khw
+	ky, kx := r/g.kw, r%g.kw
+	oh0, ow0 := j0/g.outW, j0%g.outW
+	for p := 0; p < kb; p++ {
+		src := in[ci*plane : (ci+1)*plane]
+		yOff := ky*g.dh - g.pt
+		xOff := kx*g.dw - g.pl
+		// Output columns [owA, owB) read inside the input row.
+		owA := 0
+		if xOff < 0 {
+			owA = (-xOff + g.sw - 1) / g.sw
+		}
+		owB := 0
+		if lim := g.inW - 1 - xOff; lim >= 0 {
+			owB = lim/g.sw + 1
+		}
+		oh, ow := oh0, ow0
+		for j, lane, q := 0, 0, 0; j < nb; {
+			n := min(g.outW-ow, nr-lane, nb-j)
+			off := q*panelStride + p*nr + lane
+			d := dst[off : off+n]
+			if iy := oh*g.sh + yOff; uint(iy) >= uint(g.inH) {
+				clear(d)
 			} else {
-				oh, ow := oh0, ow0
-				for jj := 0; jj < width; jj++ {
-					iy := oh*g.sh + yOff
-					ix := ow*g.sw + xOff
-					if uint(iy) < uint(g.inH) && uint(ix) < uint(g.inW) {
-						d[jj] = src[iy*g.inW+ix]
-					} else {
-						d[jj] = 0
-					}
-					ow++
-					if ow == g.outW {
-						ow = 0
-						oh++
+				row := src[iy*g.inW : (iy+1)*g.inW]
+				a := min(max(owA-ow, 0), n)
+				b := min(max(owB-ow, a), n)
+				clear(d[:a])
+				ix := (ow+a)*g.sw + xOff
+				switch {
+				case a == b: // no tap inside the row
+				case g.sw == 1:
+					copy(d[a:b], row[ix:ix+b-a])
+				default:
+					for t := a; t < b; t++ {
+						d[t] = row[ix]
+						ix += g.sw
 					}
 				}
-				clear(d[width:])
+				clear(d[b:])
 			}
-			kx++
-			if kx == g.kw {
-				kx = 0
-				ky++
-				if ky == g.kh {
-					ky = 0
-					ci++
-				}
+			j += n
+			lane += n
+			if lane == nr {
+				lane = 0
+				q++
+			}
+			ow += n
+			if ow == g.outW {
+				ow = 0
+				oh++
+			}
+		}
+		if tail != 0 {
+			off := (panels-1)*panelStride + p*nr
+			clear(dst[off+tail : off+nr])
+		}
+		kx++
+		if kx == g.kw {
+			kx = 0
+			ky++
+			if ky == g.kh {
+				ky = 0
+				ci++
 			}
 		}
 	}

@@ -67,13 +67,18 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 	for oh := 0; oh < outH; oh++ {
 		orow := out[oh*outW : (oh+1)*outW]
 		iy0 := oh*sh - p.PadTop
-		rowsInside := iy0 >= 0 && iy0+(kh-1)*dh < inH
-		if !rowsInside {
-			depthwiseBorder(p, in, inH, inW, k, bias, act, slope, orow, iy0, 0, outW)
-			continue
+		// Taps ky in [kyA, kyB) fall inside the input.
+		kyA := 0
+		if iy0 < 0 {
+			kyA = min((-iy0+dh-1)/dh, kh)
 		}
-		depthwiseBorder(p, in, inH, inW, k, bias, act, slope, orow, iy0, 0, owLo)
-		if fast3 {
+		kyB := 0
+		if lim := inH - 1 - iy0; lim >= 0 {
+			kyB = min(lim/dh+1, kh)
+		}
+		depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, 0, owLo)
+		switch {
+		case fast3 && kyA == 0 && kyB == 3:
 			r0 := in[iy0*inW : (iy0+1)*inW]
 			r1 := in[(iy0+1)*inW : (iy0+2)*inW]
 			r2 := in[(iy0+2)*inW : (iy0+3)*inW]
@@ -86,32 +91,48 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 				v := bias + a[0]*k0 + a[1]*k1 + a[2]*k2 +
 					b[0]*k3 + b[1]*k4 + b[2]*k5 +
 					c[0]*k6 + c[1]*k7 + c[2]*k8
-				orow[ow] = activate1(v, act, slope)
+				orow[ow] = v
 				x += sw
 			}
-		} else {
-			for ow := owLo; ow < owHi; ow++ {
-				x0 := ow*sw - p.PadLeft
-				v := bias
-				for ky := 0; ky < kh; ky++ {
-					row := in[(iy0+ky*dh)*inW:]
-					kr := k[ky*kw : (ky+1)*kw]
+		default:
+			// Row by row over the taps that are inside.
+			mid := orow[owLo:owHi]
+			for i := range mid {
+				mid[i] = bias
+			}
+			for ky := kyA; ky < kyB; ky++ {
+				row := in[(iy0+ky*dh)*inW : (iy0+ky*dh+1)*inW]
+				kr := k[ky*kw : (ky+1)*kw]
+				x0 := owLo*sw - p.PadLeft
+				if kw == 3 && dw == 1 {
+					k0, k1, k2 := kr[0], kr[1], kr[2]
+					for i := range mid {
+						r := row[x0 : x0+3 : x0+3]
+						mid[i] += r[0]*k0 + r[1]*k1 + r[2]*k2
+						x0 += sw
+					}
+					continue
+				}
+				for i := range mid {
+					var v float32
 					x := x0
 					for _, kv := range kr {
 						v += row[x] * kv
 						x += dw
 					}
+					mid[i] += v
+					x0 += sw
 				}
-				orow[ow] = activate1(v, act, slope)
 			}
 		}
-		depthwiseBorder(p, in, inH, inW, k, bias, act, slope, orow, iy0, owHi, outW)
+		depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, owHi, outW)
+		activateRow(orow, act, slope)
 	}
 }
 
 // depthwiseBorder computes output columns [ow0, ow1) of one row with every
-// tap checked against the input bounds.
-func depthwiseBorder(p *ConvParams, in []float32, inH, inW int, k []float32, bias float32, act ActKind, slope float32, orow []float32, iy0, ow0, ow1 int) {
+// tap checked against the input bounds (no activation).
+func depthwiseBorder(p *ConvParams, in []float32, inH, inW int, k []float32, bias float32, orow []float32, iy0, ow0, ow1 int) {
 	for ow := ow0; ow < ow1; ow++ {
 		x0 := ow*p.StrideW - p.PadLeft
 		v := bias
@@ -128,6 +149,6 @@ func depthwiseBorder(p *ConvParams, in []float32, inH, inW int, k []float32, bia
 				}
 			}
 		}
-		orow[ow] = activate1(v, act, slope)
+		orow[ow] = v
 	}
 }

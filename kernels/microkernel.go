@@ -32,7 +32,8 @@ var goKernel4x8 = microKernel{name: "go-4x8", mr: 4, nr: 8, fn: sgemmGo4x8}
 var gemmKernel = goKernel4x8
 
 // sgemmGo4x8 is the pure-Go 4×8 micro-kernel (see microKernel for the contract).
-// Accumulators are scalar locals so the compiler can keep them in registers.
+// Accumulators are scalar locals so the compiler can keep them in registers;
+// the activation uses min/max, not a sign test, to avoid unpredictable branches.
 func sgemmGo4x8(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint) {
 	as := unsafe.Slice(a, k*4)
 	bs := unsafe.Slice(b, k*8)
@@ -104,105 +105,41 @@ func sgemmGo4x8(k int, a, b, c *float32, ldc int, bias, slope *float32, flags ui
 	if flags&mkActivate != 0 {
 		sl := unsafe.Slice(slope, 4)
 		s0 := sl[0]
-		if c00 < 0 {
-			c00 *= s0
-		}
-		if c01 < 0 {
-			c01 *= s0
-		}
-		if c02 < 0 {
-			c02 *= s0
-		}
-		if c03 < 0 {
-			c03 *= s0
-		}
-		if c04 < 0 {
-			c04 *= s0
-		}
-		if c05 < 0 {
-			c05 *= s0
-		}
-		if c06 < 0 {
-			c06 *= s0
-		}
-		if c07 < 0 {
-			c07 *= s0
-		}
+		c00 = max(c00, 0) + min(c00, 0)*s0
+		c01 = max(c01, 0) + min(c01, 0)*s0
+		c02 = max(c02, 0) + min(c02, 0)*s0
+		c03 = max(c03, 0) + min(c03, 0)*s0
+		c04 = max(c04, 0) + min(c04, 0)*s0
+		c05 = max(c05, 0) + min(c05, 0)*s0
+		c06 = max(c06, 0) + min(c06, 0)*s0
+		c07 = max(c07, 0) + min(c07, 0)*s0
 		s1 := sl[1]
-		if c10 < 0 {
-			c10 *= s1
-		}
-		if c11 < 0 {
-			c11 *= s1
-		}
-		if c12 < 0 {
-			c12 *= s1
-		}
-		if c13 < 0 {
-			c13 *= s1
-		}
-		if c14 < 0 {
-			c14 *= s1
-		}
-		if c15 < 0 {
-			c15 *= s1
-		}
-		if c16 < 0 {
-			c16 *= s1
-		}
-		if c17 < 0 {
-			c17 *= s1
-		}
+		c10 = max(c10, 0) + min(c10, 0)*s1
+		c11 = max(c11, 0) + min(c11, 0)*s1
+		c12 = max(c12, 0) + min(c12, 0)*s1
+		c13 = max(c13, 0) + min(c13, 0)*s1
+		c14 = max(c14, 0) + min(c14, 0)*s1
+		c15 = max(c15, 0) + min(c15, 0)*s1
+		c16 = max(c16, 0) + min(c16, 0)*s1
+		c17 = max(c17, 0) + min(c17, 0)*s1
 		s2 := sl[2]
-		if c20 < 0 {
-			c20 *= s2
-		}
-		if c21 < 0 {
-			c21 *= s2
-		}
-		if c22 < 0 {
-			c22 *= s2
-		}
-		if c23 < 0 {
-			c23 *= s2
-		}
-		if c24 < 0 {
-			c24 *= s2
-		}
-		if c25 < 0 {
-			c25 *= s2
-		}
-		if c26 < 0 {
-			c26 *= s2
-		}
-		if c27 < 0 {
-			c27 *= s2
-		}
+		c20 = max(c20, 0) + min(c20, 0)*s2
+		c21 = max(c21, 0) + min(c21, 0)*s2
+		c22 = max(c22, 0) + min(c22, 0)*s2
+		c23 = max(c23, 0) + min(c23, 0)*s2
+		c24 = max(c24, 0) + min(c24, 0)*s2
+		c25 = max(c25, 0) + min(c25, 0)*s2
+		c26 = max(c26, 0) + min(c26, 0)*s2
+		c27 = max(c27, 0) + min(c27, 0)*s2
 		s3 := sl[3]
-		if c30 < 0 {
-			c30 *= s3
-		}
-		if c31 < 0 {
-			c31 *= s3
-		}
-		if c32 < 0 {
-			c32 *= s3
-		}
-		if c33 < 0 {
-			c33 *= s3
-		}
-		if c34 < 0 {
-			c34 *= s3
-		}
-		if c35 < 0 {
-			c35 *= s3
-		}
-		if c36 < 0 {
-			c36 *= s3
-		}
-		if c37 < 0 {
-			c37 *= s3
-		}
+		c30 = max(c30, 0) + min(c30, 0)*s3
+		c31 = max(c31, 0) + min(c31, 0)*s3
+		c32 = max(c32, 0) + min(c32, 0)*s3
+		c33 = max(c33, 0) + min(c33, 0)*s3
+		c34 = max(c34, 0) + min(c34, 0)*s3
+		c35 = max(c35, 0) + min(c35, 0)*s3
+		c36 = max(c36, 0) + min(c36, 0)*s3
+		c37 = max(c37, 0) + min(c37, 0)*s3
 	}
 	r0 := cs[0*ldc : 0*ldc+8 : 0*ldc+8]
 	r0[0] = c00

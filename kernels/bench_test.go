@@ -1,0 +1,112 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks report GFLOP/s (2 flops per multiply-add). Run a short ladder
+// with, for example:
+//
+//	go test -run XXX -bench 'Gemm|Conv' -benchtime 200ms ./kernels/
+//
+// Sub-benchmarks named threads1/threads2 run without a Pool and with a
+// two-thread Pool.
+
+// ktReport reports GFLOP/s per wall second and per CPU second (cpu0 is
+// ktCPUSeconds() when the timed loop started). On a busy machine the CPU
+// figure, divided by the thread count, is the fairer measure of the kernel.
+func ktReport(b *testing.B, flopsPerOp float64, cpu0 float64) {
+	total := flopsPerOp * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := ktCPUSeconds() - cpu0; cpu > 0 && cpu0 > 0 {
+		b.ReportMetric(total/cpu/1e9, "GFLOP/cpu-s")
+	}
+}
+
+func ktBenchPools(b *testing.B) []*Pool {
+	p := NewPool(2)
+	b.Cleanup(p.Close)
+	return []*Pool{nil, p}
+}
+
+func BenchmarkGemm(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, s := range []int{64, 128, 256, 512, 1024} {
+		m, n, k := s, s, s
+		pa := PackA(ktRand(r, m*k), m, k, k)
+		bm := ktRand(r, k*n)
+		c := make([]float32, m*n)
+		ep := &Epilogue{Bias: ktRand(r, m), Act: ActReLU}
+		for _, pool := range ktBenchPools(b) {
+			b.Run(fmt.Sprintf("%s/%d/threads%d", pa.Kernel(), s, pool.Threads()), func(b *testing.B) {
+				ctx := &Ctx{Pool: pool, Scratch: make([]float32, GemmScratch(pa, n))}
+				cpu0 := ktCPUSeconds()
+				for b.Loop() {
+					Gemm(ctx, pa, bm, n, n, c, n, ep)
+				}
+				ktReport(b, 2*float64(m*n*k), cpu0)
+			})
+		}
+	}
+}
+
+// Layer shapes from the face networks (YuNet at 640×640, MobileFaceNet-like
+// embedders).
+var ktBenchConvs = []struct {
+	name     string
+	p        ConvParams
+	inH, inW int
+}{
+	{"3x3s2-3to16-640", ConvParams{InC: 3, OutC: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 640, 640},
+	{"1x1-64to128-56", ConvParams{InC: 64, OutC: 128, KH: 1, KW: 1}, 56, 56},
+	{"3x3-64to64-56", ConvParams{InC: 64, OutC: 64, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 56, 56},
+	{"dw3x3s1-128-28", ConvParams{InC: 128, OutC: 128, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 128}, 28, 28},
+	{"dw3x3s2-64-112", ConvParams{InC: 64, OutC: 64, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 64}, 112, 112},
+	{"1x1-256to512-7", ConvParams{InC: 256, OutC: 512, KH: 1, KW: 1}, 7, 7},
+}
+
+func BenchmarkConv(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, bc := range ktBenchConvs {
+		p := bc.p.normalized()
+		w := ktRand(r, p.OutC*p.InC/p.Groups*p.KH*p.KW)
+		conv, err := NewConv(bc.p, w, ktRand(r, p.OutC), ActReLU, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := ktRand(r, p.InC*bc.inH*bc.inW)
+		oh, ow := conv.Params().OutSize(bc.inH, bc.inW)
+		out := make([]float32, p.OutC*oh*ow)
+		flops := 2 * float64(p.OutC*oh*ow*p.InC/p.Groups*p.KH*p.KW)
+		for _, pool := range ktBenchPools(b) {
+			b.Run(fmt.Sprintf("%s/threads%d", bc.name, pool.Threads()), func(b *testing.B) {
+				ctx := &Ctx{Pool: pool, Scratch: make([]float32, conv.ScratchSize(bc.inH, bc.inW))}
+				cpu0 := ktCPUSeconds()
+				for b.Loop() {
+					conv.Run(ctx, in, bc.inH, bc.inW, out)
+				}
+				ktReport(b, flops, cpu0)
+			})
+		}
+	}
+}
+
+func BenchmarkDense(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 3))
+	k, n := 512*7*7, 512 // a face embedder's last layer
+	d := NewDense(ktRand(r, k*n), k, n, true, ktRand(r, n), ActNone)
+	x := ktRand(r, k)
+	y := make([]float32, n)
+	for _, pool := range ktBenchPools(b) {
+		b.Run(fmt.Sprintf("rows1/threads%d", pool.Threads()), func(b *testing.B) {
+			ctx := &Ctx{Pool: pool}
+			cpu0 := ktCPUSeconds()
+			for b.Loop() {
+				d.Run(ctx, x, 1, y)
+			}
+			ktReport(b, 2*float64(k*n), cpu0)
+		})
+	}
+}
