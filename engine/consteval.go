@@ -6,6 +6,12 @@ import (
 	"math"
 )
 
+// maxKnownElements bounds a tensor computed by evalConst. Shape arithmetic
+// is tiny; the bound is for hostile graphs (a ConstantOfShape or broadcast
+// of absurd size must be an error, not an out-of-memory crash) while still
+// letting weights be transposed at load time.
+const maxKnownElements = 1 << 24
+
 // errNotFoldable means evalConst does not evaluate this operator on known
 // inputs; the node then runs at Run time instead.
 var errNotFoldable = errors.New("not foldable")
@@ -125,8 +131,8 @@ func evalConst(n *node, in []*ctensor, opset int) ([]*ctensor, error) {
 			shape[k] = int(d)
 		}
 		cnt, err := checkedNumel(shape)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n, err)
+		if err != nil || cnt > maxKnownElements {
+			return nil, fmt.Errorf("%s: shape %v too large", n, shape)
 		}
 		out := &ctensor{shape: shape, f: make([]float32, cnt)}
 		if a := n.attr("value"); a != nil && a.Tensor != nil {
@@ -296,7 +302,10 @@ func evalGather(n *node, x, idx *ctensor) ([]*ctensor, error) {
 	ids := idx.ints()
 	shape := append(append(append([]int{}, x.shape[:axis]...), idx.shape...), x.shape[axis+1:]...)
 	out := &ctensor{shape: shape, isInt: x.isInt}
-	cnt := numel(shape)
+	cnt, err := checkedNumel(shape)
+	if err != nil || cnt > maxKnownElements {
+		return nil, fmt.Errorf("%s: output shape %v too large", n, shape)
+	}
 	if x.isInt {
 		out.i = make([]int64, 0, cnt)
 	} else {
@@ -512,6 +521,9 @@ func evalBinary(n *node, a, b *ctensor) ([]*ctensor, error) {
 	shape, err := broadcastShape(a.shape, b.shape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", n, err)
+	}
+	if cnt, err := checkedNumel(shape); err != nil || cnt > maxKnownElements {
+		return nil, fmt.Errorf("%s: output shape %v too large", n, shape)
 	}
 	isInt := a.isInt && b.isInt
 	rank := len(shape)

@@ -388,6 +388,10 @@ func (m *Model) inferPool(n *node, st step, x []int) (step, error) {
 	default:
 		return st, fmt.Errorf("%s: auto_pad %q", n, ap)
 	}
+	// As ONNX Runtime requires: a window never lies entirely in padding.
+	if p.PadTop >= p.KH || p.PadBottom >= p.KH || p.PadLeft >= p.KW || p.PadRight >= p.KW {
+		return st, fmt.Errorf("%s: pads %d,%d,%d,%d not smaller than kernel %dx%d", n, p.PadTop, p.PadLeft, p.PadBottom, p.PadRight, p.KH, p.KW)
+	}
 	oh, ow := p.OutSize(x[2], x[3])
 	if oh <= 0 || ow <= 0 {
 		return st, fmt.Errorf("%s: input %v too small for the window", n, x)

@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/facegate/facegate/weights"
+)
+
+// fuzzGraph builds a small graph from fuzz bytes: an input [1..2, C, H, W]
+// followed by a chain of operators whose attributes and constant shapes
+// come from the bytes, often invalid on purpose. weights.Read validates a
+// file's structure, not whether its shapes fit together: that is the
+// engine's job, and it must answer with an error, never a panic.
+func fuzzGraph(data []byte) (*weights.Model, []int) {
+	pos := 0
+	next := func() int {
+		if pos >= len(data) {
+			return 0
+		}
+		pos++
+		return int(data[pos-1])
+	}
+	small := func() int { return 1 + next()%5 }
+	signed := func() int64 { return int64(next()%9) - 3 }
+	inShape := []int{1 + next()%2, small(), small() + 2, small() + 2}
+	m := &weights.Model{Meta: weights.Metadata{Name: "fuzz"}}
+	g := &m.Graph
+	g.Inputs = []weights.ValueInfo{{Name: "x", Shape: []weights.Dim{{Param: "N"}, {Value: int64(inShape[1])}, {Param: "H"}, {Param: "W"}}}}
+	cur, vals := "x", []string{"x"}
+	konst := func(shape []int64, isInt bool) string {
+		t := weights.Tensor{Name: fmt.Sprintf("c%d", len(g.Tensors)), DType: weights.Float32, Shape: shape}
+		n := int(t.Len())
+		if n < 0 || n > 4096 {
+			shape, n = []int64{1}, 1
+			t.Shape = shape
+		}
+		if isInt {
+			t.DType = weights.Int64
+			t.Int = make([]int64, n)
+			for k := range t.Int {
+				t.Int[k] = signed()
+			}
+		} else {
+			t.Float = make([]float32, n)
+			for k := range t.Float {
+				t.Float[k] = float32(next()-128) / 64
+			}
+		}
+		g.Tensors = append(g.Tensors, t)
+		return t.Name
+	}
+	ints := func(k int) []int64 {
+		v := make([]int64, k)
+		for i := range v {
+			v[i] = signed()
+		}
+		return v
+	}
+	ops := []string{"Conv", "Relu", "PRelu", "LeakyRelu", "Sigmoid", "Add", "Mul", "Sub", "Div", "MaxPool",
+		"AveragePool", "GlobalAveragePool", "BatchNormalization", "Transpose", "Reshape", "Flatten", "Resize",
+		"Softmax", "Concat", "MatMul", "Gemm", "Clip", "Identity", "Shape", "Gather", "Unsqueeze", "Squeeze", "Tanh"}
+	for i := 0; i < 1+next()%6 && pos < len(data); i++ {
+		op := ops[next()%len(ops)]
+		n := weights.Node{Name: fmt.Sprintf("n%d", i), Op: op, Inputs: []string{cur}, Outputs: []string{fmt.Sprintf("v%d", i)}}
+		attr := func(name string, v []int64) {
+			n.Attrs = append(n.Attrs, weights.Attr{Name: name, Kind: weights.AttrInts, Ints: v})
+		}
+		switch op {
+		case "Conv":
+			oc, ic, k := small(), small(), small()
+			n.Inputs = append(n.Inputs, konst([]int64{int64(oc), int64(ic), int64(k), int64(k)}, false))
+			if next()%2 == 0 {
+				n.Inputs = append(n.Inputs, konst([]int64{int64(oc)}, false))
+			}
+			attr("pads", ints(4))
+			attr("strides", []int64{int64(small()), int64(small())})
+			n.Attrs = append(n.Attrs, weights.Attr{Name: "group", Kind: weights.AttrInt, Int: int64(small())})
+		case "PRelu", "Add", "Mul", "Sub", "Div":
+			if next()%3 == 0 {
+				n.Inputs = append(n.Inputs, vals[next()%len(vals)])
+			} else {
+				n.Inputs = append(n.Inputs, konst([]int64{int64(small()), 1, 1}, false))
+			}
+		case "MaxPool", "AveragePool":
+			attr("kernel_shape", []int64{int64(small()), int64(small())})
+			attr("pads", ints(4))
+			attr("strides", []int64{int64(small()), int64(small())})
+		case "BatchNormalization":
+			c := int64(small())
+			for k := 0; k < 4; k++ {
+				n.Inputs = append(n.Inputs, konst([]int64{c}, false))
+			}
+		case "Transpose":
+			attr("perm", ints(4))
+		case "Reshape":
+			n.Inputs = append(n.Inputs, konst([]int64{int64(1 + next()%4)}, true))
+		case "Resize":
+			n.Inputs = append(n.Inputs, "", konst([]int64{4}, false), "")
+			n.Attrs = append(n.Attrs, weights.Attr{Name: "mode", Kind: weights.AttrString, String: []string{"nearest", "linear", "cubic"}[next()%3]})
+		case "Softmax", "Flatten", "Concat":
+			n.Attrs = append(n.Attrs, weights.Attr{Name: "axis", Kind: weights.AttrInt, Int: signed()})
+			if op == "Concat" {
+				n.Inputs = append(n.Inputs, vals[next()%len(vals)])
+			}
+		case "MatMul", "Gemm":
+			n.Inputs = append(n.Inputs, konst([]int64{int64(small()), int64(small())}, false))
+			if op == "Gemm" {
+				n.Attrs = append(n.Attrs, weights.Attr{Name: "transB", Kind: weights.AttrInt, Int: int64(next() % 2)})
+			}
+		case "Gather":
+			n.Inputs = append(n.Inputs, konst([]int64{1}, true))
+		case "Unsqueeze", "Squeeze":
+			attr("axes", ints(1))
+		case "Clip":
+			n.Attrs = append(n.Attrs, weights.Attr{Name: "min", Kind: weights.AttrFloat, Float: -1},
+				weights.Attr{Name: "max", Kind: weights.AttrFloat, Float: 1})
+		}
+		g.Nodes = append(g.Nodes, n)
+		cur = n.Outputs[0]
+		vals = append(vals, cur)
+	}
+	g.Outputs = []weights.ValueInfo{{Name: cur}}
+	return m, inShape
+}
+
+// FuzzLoadRun: whatever graph the bytes describe, Load and Run return
+// errors or results, and never panic.
+func FuzzLoadRun(f *testing.F) {
+	f.Add([]byte{0, 2, 2, 2, 3, 0, 1, 1, 1, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1})
+	f.Add([]byte{1, 3, 4, 4, 5, 9, 4, 1, 2, 3, 5, 1, 14, 7, 16, 2})
+	f.Add([]byte{1, 1, 1, 1, 4, 23, 24, 2, 14, 3, 15, 0, 19, 2, 2})
+	f.Add([]byte{0, 4, 4, 4, 3, 16, 1, 2, 0, 0, 0, 0, 12, 1, 1, 1, 1, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		wm, inShape := fuzzGraph(data)
+		m, err := Load(wm, Options{})
+		if err != nil {
+			return
+		}
+		s, err := NewSession(m, SessionOptions{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		in := randomInput(inShape, 1)
+		for r := 0; r < 2; r++ {
+			if _, err := s.Run([]*Tensor{in}); err != nil {
+				return
+			}
+		}
+		if _, err := m.Stats([][]int{inShape}); err != nil {
+			t.Fatalf("Run succeeded but Stats failed: %v", err)
+		}
+	})
+}
