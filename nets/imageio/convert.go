@@ -14,28 +14,29 @@ import (
 // over their pixel slices; anything else goes through the color.Model
 // interface one pixel at a time.
 func FromImage(src image.Image) *Image {
-	return fromImage(src, false)
+	return fromImage(src, false, 1)
 }
 
-// fromImage is FromImage; studio says that YCbCr images hold limited-range
-// ("studio swing", Y 16..235) BT.601 values, as VP8 does, rather than the
-// full-range JFIF values image.YCbCr is defined with.
-func fromImage(src image.Image, studio bool) *Image {
+// fromImage is FromImage, also turning the image upright for EXIF
+// orientation o as it goes. studio says that YCbCr images hold
+// limited-range ("studio swing", Y 16..235) BT.601 values, as VP8 does,
+// rather than the full-range JFIF values image.YCbCr is defined with.
+func fromImage(src image.Image, studio bool, o int) *Image {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
-	m := &Image{W: w, H: h, Pix: make([]uint8, 3*w*h), Orientation: 1}
+	out := newOrienter(w, h, o)
 	if w == 0 || h == 0 {
-		return m
+		return out.finish()
 	}
 	switch s := src.(type) {
 	case *image.YCbCr:
-		ycbcrToRGB(m, s, nil, studio)
+		ycbcrToRGB(out, s, nil, studio)
 	case *image.NYCbCrA:
-		ycbcrToRGB(m, &s.YCbCr, s, studio)
+		ycbcrToRGB(out, &s.YCbCr, s, studio)
 	case *image.Gray:
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w]
-			dst := m.Pix[3*w*y:][:3*w]
+			dst := out.row(y)
 			for x, v := range row {
 				dst[3*x], dst[3*x+1], dst[3*x+2] = v, v, v
 			}
@@ -43,7 +44,7 @@ func fromImage(src image.Image, studio bool) *Image {
 	case *image.Gray16:
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:2*w]
-			dst := m.Pix[3*w*y:][:3*w]
+			dst := out.row(y)
 			for x := range w {
 				v := row[2*x]
 				dst[3*x], dst[3*x+1], dst[3*x+2] = v, v, v
@@ -53,7 +54,7 @@ func fromImage(src image.Image, studio bool) *Image {
 		// Premultiplied: over white, out = c + (255 - a).
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:4*w]
-			dst := m.Pix[3*w*y:][:3*w]
+			dst := out.row(y)
 			for x := range w {
 				p := row[4*x : 4*x+4 : 4*x+4]
 				k := 255 - p[3]
@@ -65,7 +66,7 @@ func fromImage(src image.Image, studio bool) *Image {
 	case *image.RGBA64:
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:8*w]
-			dst := m.Pix[3*w*y:][:3*w]
+			dst := out.row(y)
 			for x := range w {
 				p := row[8*x : 8*x+8 : 8*x+8]
 				k := 255 - p[6]
@@ -77,7 +78,7 @@ func fromImage(src image.Image, studio bool) *Image {
 	case *image.NRGBA:
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:4*w]
-			dst := m.Pix[3*w*y:][:3*w]
+			dst := out.row(y)
 			for x := range w {
 				p := row[4*x : 4*x+4 : 4*x+4]
 				dst[3*x], dst[3*x+1], dst[3*x+2] = overWhite(p[0], p[1], p[2], p[3])
@@ -86,7 +87,7 @@ func fromImage(src image.Image, studio bool) *Image {
 	case *image.NRGBA64:
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:8*w]
-			dst := m.Pix[3*w*y:][:3*w]
+			dst := out.row(y)
 			for x := range w {
 				p := row[8*x : 8*x+8 : 8*x+8]
 				dst[3*x], dst[3*x+1], dst[3*x+2] = overWhite(p[0], p[2], p[4], p[6])
@@ -97,7 +98,7 @@ func fromImage(src image.Image, studio bool) *Image {
 		// this is color.CMYKToRGB: 255·(1-c)(1-k).
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:4*w]
-			dst := m.Pix[3*w*y:][:3*w]
+			dst := out.row(y)
 			for x := range w {
 				p := row[4*x : 4*x+4 : 4*x+4]
 				k := 255 - uint32(p[3])
@@ -115,23 +116,22 @@ func fromImage(src image.Image, studio bool) *Image {
 		}
 		for y := 0; y < h; y++ {
 			row := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w]
-			dst := m.Pix[3*w*y:][:3*w]
+			dst := out.row(y)
 			for x, v := range row {
 				p := pal[v]
 				dst[3*x], dst[3*x+1], dst[3*x+2] = p[0], p[1], p[2]
 			}
 		}
 	default:
-		i := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				p := rgbOverWhite(src.At(x, y))
-				m.Pix[i], m.Pix[i+1], m.Pix[i+2] = p[0], p[1], p[2]
-				i += 3
+		for y := range h {
+			dst := out.row(y)
+			for x := range w {
+				p := rgbOverWhite(src.At(b.Min.X+x, b.Min.Y+y))
+				dst[3*x], dst[3*x+1], dst[3*x+2] = p[0], p[1], p[2]
 			}
 		}
 	}
-	return m
+	return out.finish()
 }
 
 // rgbOverWhite composites one colour onto white, 8 bits per channel.

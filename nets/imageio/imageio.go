@@ -210,7 +210,10 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotImage, format, err)
 	}
 	b := src.Bounds()
-	if b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+	if format == "gif" && b.Dx() <= cfg.Width && b.Dy() <= cfg.Height {
+		// A GIF's first frame may be smaller than its logical screen;
+		// that frame is the image.
+	} else if b.Dx() != cfg.Width || b.Dy() != cfg.Height {
 		// The limits were checked against the header; never trust a
 		// decoder that disagrees with it.
 		return nil, fmt.Errorf("%w: %s: decoded %dx%d, header %dx%d",
@@ -218,10 +221,8 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 	}
 	// Lossy WebP (VP8) stores limited-range BT.601 YCbCr; Go's
 	// image.YCbCr model is the full-range JFIF one, so say which.
-	img := fromImage(src, format == "webp")
+	img := fromImage(src, format == "webp", orient)
 	img.Format = format
-	img = orientImage(img, orient)
-	img.Orientation = orient
 	return img, nil
 }
 

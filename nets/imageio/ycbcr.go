@@ -47,12 +47,12 @@ func clamp8(v int32) uint8 {
 	return 255
 }
 
-// ycbcrToRGB converts s into m.Pix (same size). When a is non-nil, s is its
+// ycbcrToRGB converts s row by row into out. When a is non-nil, s is its
 // YCbCr part and its non-premultiplied alpha is composited onto white.
 // studio selects VP8's limited-range conversion instead of JFIF's.
-func ycbcrToRGB(m *Image, s *image.YCbCr, a *image.NYCbCrA, studio bool) {
+func ycbcrToRGB(out *orienter, s *image.YCbCr, a *image.NYCbCrA, studio bool) {
 	b := s.Rect
-	w, h := m.W, m.H
+	w, h := b.Dx(), b.Dy()
 	// Horizontal and vertical chroma shifts.
 	var hs, vs uint
 	switch s.SubsampleRatio {
@@ -83,7 +83,7 @@ func ycbcrToRGB(m *Image, s *image.YCbCr, a *image.NYCbCrA, studio bool) {
 	}
 	for y := range h {
 		yRow := s.Y[s.YOffset(b.Min.X, b.Min.Y+y):][:w]
-		dst := m.Pix[3*w*y:][:3*w]
+		dst := out.row(y)
 		cy := (b.Min.Y+y)>>vs - cy0
 		switch {
 		case fancy && vs == 1:
