@@ -17,7 +17,7 @@ func archLevels() []cpuLevel {
 		},
 		{
 			name:      "avx512",
-			supported: cpuid.CPU.Supports(cpuid.AVX512F),
+			supported: cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3), // AVX2 for short depthwise rows
 			gemm:      microKernel{name: "avx512 8x32", mr: 8, nr: 32, fn: sgemm8x32AVX512},
 			dw3x3:     dwRow3x3AVX512,
 		},
@@ -40,13 +40,13 @@ func sgemm8x32AVX512(k int, a, b, c *float32, ldc int, bias, slope *float32, fla
 
 // dwRow3x3AVX2 is dwRowFunc with 8-wide AVX2 blocks (dw3x3_avx2_amd64.s).
 func dwRow3x3AVX2(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {
-	dwRow3x3Blocks(8, dw3x3s1AVX2, dw3x3s2AVX2, out, r0, r1, r2, k, stride, bias, slope, activate)
+	dwRow3x3Blocks(8, dw3x3s1AVX2, dw3x3s2AVX2, nil, out, r0, r1, r2, k, stride, bias, slope, activate)
 }
 
 // dwRow3x3AVX512 is dwRowFunc with 16-wide AVX-512 blocks
-// (dw3x3_avx512_amd64.s).
+// (dw3x3_avx512_amd64.s); rows shorter than 16 use the AVX2 kernel.
 func dwRow3x3AVX512(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {
-	dwRow3x3Blocks(16, dw3x3s1AVX512, dw3x3s2AVX512, out, r0, r1, r2, k, stride, bias, slope, activate)
+	dwRow3x3Blocks(16, dw3x3s1AVX512, dw3x3s2AVX512, dwRow3x3AVX2, out, r0, r1, r2, k, stride, bias, slope, activate)
 }
 
 // dw3x3s1AVX2 and dw3x3s2AVX2 are dwBlockFuncs of width 8.

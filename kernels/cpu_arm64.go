@@ -21,7 +21,7 @@ func sgemm8x12NEON(k int, a, b, c *float32, ldc int, bias, slope *float32, flags
 
 // dwRow3x3NEON is dwRowFunc with 4-wide NEON blocks (dw3x3_neon_arm64.s).
 func dwRow3x3NEON(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {
-	dwRow3x3Blocks(4, dw3x3s1NEON, dw3x3s2NEON, out, r0, r1, r2, k, stride, bias, slope, activate)
+	dwRow3x3Blocks(4, dw3x3s1NEON, dw3x3s2NEON, nil, out, r0, r1, r2, k, stride, bias, slope, activate)
 }
 
 // dw3x3s1NEON and dw3x3s2NEON are dwBlockFuncs of width 4.

@@ -3,31 +3,46 @@
 package kernels
 
 // dwBlockFunc computes blocks·width outputs of a depthwise row; flags&1
-// applies the activation. Stride-1 kernels read exactly the taps; stride-2
-// kernels read one value past the last tap.
+// applies the activation. A block starting at output x reads the row
+// values [s·x, s·(x+width)+2): exactly its taps for stride 1, one value past
+// them for stride 2 (the de-interleaving loads are whole vectors).
 type dwBlockFunc func(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, flags uint)
 
-// dwRow3x3Blocks runs as many full vector blocks as the rows' lengths allow
-// (a block of stride s reads s·width+2 values from its start, see
-// dwBlockFunc) and finishes with scalar code.
-func dwRow3x3Blocks(width int, s1, s2 dwBlockFunc, out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {
-	blocks := 0
-	if stride == 1 || stride == 2 {
-		avail := min(len(r0), len(r1), len(r2)) - 2
-		blocks = max(min(len(out)/width, avail/(stride*width)), 0)
+// dwRow3x3Blocks is dwRowFunc on top of vector blocks of the given width.
+// Rows shorter than a block go to narrow (a smaller vector width, or
+// scalar code when nil). Otherwise it runs the full blocks the rows' lengths
+// allow and covers the remainder with one more block ending at the last
+// output: it overlaps outputs already written, which it recomputes to the
+// same values, and so avoids a scalar tail.
+func dwRow3x3Blocks(width int, s1, s2 dwBlockFunc, narrow dwRowFunc, out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {
+	n := len(out)
+	if stride != 1 && stride != 2 || n < width {
+		if narrow == nil {
+			narrow = dwRow3x3Go
+		}
+		narrow(out, r0, r1, r2, k, stride, bias, slope, activate)
+		return
 	}
+	fn, flags := s1, uint(0)
+	if stride == 2 {
+		fn = s2
+	}
+	if activate {
+		flags = 1
+	}
+	// Outputs [0, reach) can be computed by blocks without over-reading.
+	reach := (min(len(r0), len(r1), len(r2)) - 2) / stride
+	blocks := min(n, reach) / width
 	if blocks > 0 {
-		fn, flags := s1, uint(0)
-		if stride == 2 {
-			fn = s2
-		}
-		if activate {
-			flags = 1
-		}
 		fn(&out[0], &r0[0], &r1[0], &r2[0], &k[0], blocks, bias, slope, flags)
 	}
 	done := blocks * width
-	if done == len(out) {
+	if done == n {
+		return
+	}
+	if x := n - width; reach >= n && x >= 0 {
+		o := x * stride
+		fn(&out[x], &r0[o], &r1[o], &r2[o], &k[0], 1, bias, slope, flags)
 		return
 	}
 	o := done * stride
