@@ -20,9 +20,9 @@ const maxDataURIHeader = 256
 // the format is sniffed from the bytes later), with whitespace (spaces,
 // tabs, CR, LF) anywhere. A data URI that is not base64 is rejected.
 //
-// maxBytes limits the decoded size (<= 0: no limit). The check uses the
-// length of the text, before anything is decoded or allocated, and fails
-// with ErrTooLarge. Every other problem fails with ErrNotBase64.
+// maxBytes limits the decoded size (<= 0: no limit). The size is computed
+// from the number of base64 characters, before anything is decoded or
+// allocated, and an excess fails with ErrTooLarge. Every other problem fails with ErrNotBase64.
 func DecodeBase64(s string, maxBytes int) ([]byte, error) {
 	s = strings.TrimLeft(s, " \t\r\n\f\v")
 	if len(s) >= 5 && strings.EqualFold(s[:5], "data:") {
@@ -45,19 +45,11 @@ func DecodeBase64(s string, maxBytes int) ([]byte, error) {
 
 	// One pass: count whitespace and padding, and see which alphabet is
 	// used. The text is copied (once) only if it contains whitespace.
-	var spaces, std, url, eq int
+	var counts [numClasses]int
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\n', '\f', '\v':
-			spaces++
-		case '+', '/':
-			std++
-		case '-', '_':
-			url++
-		case '=':
-			eq++
-		}
+		counts[b64class[s[i]]]++
 	}
+	spaces, std, url, eq := counts[clSpace], counts[clStd], counts[clURL], counts[clPad]
 	n := len(s) - spaces // base64 characters, padding included
 	if n == 0 {
 		return nil, fmt.Errorf("%w: empty", ErrNotBase64)
@@ -77,12 +69,13 @@ func DecodeBase64(s string, maxBytes int) ([]byte, error) {
 		src = unsafe.Slice(unsafe.StringData(s), len(s))
 	} else {
 		src = make([]byte, 0, n)
-		for i := 0; i < len(s); i++ {
-			switch c := s[i]; c {
-			case ' ', '\t', '\r', '\n', '\f', '\v':
-			default:
-				src = append(src, c)
+		for i := 0; i < len(s); {
+			j := i
+			for j < len(s) && b64class[s[j]] != clSpace {
+				j++
 			}
+			src = append(src, s[i:j]...)
+			i = j + 1
 		}
 	}
 	// Strip padding and decode without it, so padded and unpadded input
@@ -113,3 +106,23 @@ func DecodeBase64(s string, maxBytes int) ([]byte, error) {
 	}
 	return out[:m], nil
 }
+
+// Character classes for the counting pass.
+const (
+	clOther = iota // letters, digits, anything invalid
+	clSpace        // ' ', \t, \r, \n, \f, \v
+	clStd          // '+', '/'
+	clURL          // '-', '_'
+	clPad          // '='
+	numClasses
+)
+
+var b64class = func() (t [256]uint8) {
+	for _, c := range " \t\r\n\f\v" {
+		t[c] = clSpace
+	}
+	t['+'], t['/'] = clStd, clStd
+	t['-'], t['_'] = clURL, clURL
+	t['='] = clPad
+	return t
+}()
