@@ -137,6 +137,9 @@ func (c *Conv) Params() ConvParams { return c.p }
 // inH×inW input when it runs without a Pool.
 func (c *Conv) ScratchSize(inH, inW int) int {
 	if c.kind == convDepthwise {
+		if depthwisePaddedOK(&c.p) {
+			return depthwisePaddedScratch(&c.p, inH, inW)
+		}
 		return 0
 	}
 	oh, ow := c.p.OutSize(inH, inW)

@@ -8,10 +8,14 @@ import "sync"
 // the planes: each output row is split into a border part (taps checked
 // against the input bounds) and an interior part whose taps are all inside,
 // which for 3×3 filters runs an unrolled nine-tap loop (stride 1 and 2).
-// Channels are split across the Pool.
+// When the CPU level has a vector 3×3 row kernel (dwRow3x3), 3×3 stride-1/2
+// planes go through depthwisePadded instead. Channels are split across the
+// Pool.
 
 type depthwiseJob struct {
 	c                    *Conv
+	pool                 *Pool
+	serial               []float32 // ctx.Scratch for the nil-Pool case
 	in, out              []float32
 	inH, inW, outH, outW int
 }
@@ -20,7 +24,10 @@ var depthwiseJobs = sync.Pool{New: func() any { return new(depthwiseJob) }}
 
 func (c *Conv) runDepthwise(ctx *Ctx, in []float32, inH, inW int, out []float32, outH, outW int) {
 	j := depthwiseJobs.Get().(*depthwiseJob)
-	*j = depthwiseJob{c: c, in: in, out: out, inH: inH, inW: inW, outH: outH, outW: outW}
+	*j = depthwiseJob{c: c, pool: ctx.pool(), in: in, out: out, inH: inH, inW: inW, outH: outH, outW: outW}
+	if ctx != nil {
+		j.serial = ctx.Scratch
+	}
 	// Aim for at least ~32K multiply-adds per chunk.
 	per := max(outH*outW*c.p.KH*c.p.KW, 1)
 	grain := max(1, (1<<15)/per)
@@ -29,11 +36,24 @@ func (c *Conv) runDepthwise(ctx *Ctx, in []float32, inH, inW int, out []float32,
 	depthwiseJobs.Put(j)
 }
 
-func (j *depthwiseJob) run(_, lo, hi int) {
+func (j *depthwiseJob) run(w, lo, hi int) {
 	c := j.c
 	p := c.p
 	taps := p.KH * p.KW
 	inPlane, outPlane := j.inH*j.inW, j.outH*j.outW
+	var buf []float32
+	padded := dwRow3x3 != nil && depthwisePaddedOK(&p)
+	if padded {
+		size := depthwisePaddedScratch(&p, j.inH, j.inW)
+		if j.pool != nil {
+			buf = j.pool.workerScratch(w, size)
+		} else if len(j.serial) >= size {
+			buf = j.serial[:size]
+		} else {
+			buf = make([]float32, size)
+			j.serial = buf
+		}
+	}
 	for ch := lo; ch < hi; ch++ {
 		var b, s float32
 		if c.bias != nil {
@@ -42,9 +62,94 @@ func (j *depthwiseJob) run(_, lo, hi int) {
 		if c.slope != nil {
 			s = c.slope[ch]
 		}
-		depthwisePlane(&p, j.in[ch*inPlane:(ch+1)*inPlane], j.inH, j.inW,
-			c.w[ch*taps:(ch+1)*taps], b, c.act, s,
-			j.out[ch*outPlane:(ch+1)*outPlane], j.outH, j.outW)
+		in := j.in[ch*inPlane : (ch+1)*inPlane]
+		out := j.out[ch*outPlane : (ch+1)*outPlane]
+		k := c.w[ch*taps : (ch+1)*taps]
+		if padded {
+			depthwisePadded(&p, in, j.inH, j.inW, k, b, c.act, s, out, j.outH, j.outW, buf)
+			continue
+		}
+		depthwisePlane(&p, in, j.inH, j.inW, k, b, c.act, s, out, j.outH, j.outW)
+	}
+}
+
+// depthwisePaddedOK reports whether depthwisePadded applies: 3×3 taps,
+// no dilation, stride 1 or 2 in both directions.
+func depthwisePaddedOK(p *ConvParams) bool {
+	return p.KH == 3 && p.KW == 3 && p.DilH == 1 && p.DilW == 1 &&
+		p.StrideH == p.StrideW && (p.StrideW == 1 || p.StrideW == 2)
+}
+
+// depthwisePaddedGeom is the padded plane's size (Hp rows of Wp values)
+// and the row pitch of the flat output buffer.
+func depthwisePaddedGeom(p *ConvParams, inH, inW int) (hp, wp, pitch int) {
+	hp = inH + p.PadTop + p.PadBottom
+	wp = inW + p.PadLeft + p.PadRight
+	if p.StrideW == 1 {
+		return hp, wp, wp
+	}
+	_, outW := p.OutSize(inH, inW)
+	return hp, wp, (outW + 15) &^ 15
+}
+
+// depthwiseSlack is how far past the padded plane the row kernel may read
+// when it computes the junk outputs that round a stride-2 row up to a
+// multiple of 16.
+const depthwiseSlack = 64
+
+// depthwisePaddedScratch is the scratch depthwisePadded needs: the padded
+// plane (with a spare row and some slack so vector code can run to the end)
+// and the flat output.
+func depthwisePaddedScratch(p *ConvParams, inH, inW int) int {
+	hp, wp, pitch := depthwisePaddedGeom(p, inH, inW)
+	outH, _ := p.OutSize(inH, inW)
+	return (hp+1)*wp + depthwiseSlack + outH*pitch
+}
+
+// depthwisePadded convolves one plane with the level's vector row kernel
+// after copying it into a zero-bordered plane, where every tap is inside,
+// so no border code runs and the vector kernel sees long rows:
+//
+//   - stride 1: output (oh, ow) reads taps at (oh·Wp + ow) + ky·Wp + kx, so
+//     the whole plane is one "row" of outH·Wp outputs whose Wp-outW junk
+//     values per row are dropped when copying out;
+//   - stride 2: one call per output row, rounded up to 16 outputs (a whole
+//     number of vector blocks at every level) into a flat buffer whose pitch
+//     leaves room for the junk.
+func depthwisePadded(p *ConvParams, in []float32, inH, inW int, k []float32, bias float32, act ActKind, slope float32, out []float32, outH, outW int, buf []float32) {
+	hp, wp, pitch := depthwisePaddedGeom(p, inH, inW)
+	padLen := (hp+1)*wp + depthwiseSlack
+	pad := buf[:padLen]
+	flat := buf[padLen : padLen+outH*pitch]
+	clear(pad[:p.PadTop*wp])
+	for y := 0; y < inH; y++ {
+		row := pad[(p.PadTop+y)*wp : (p.PadTop+y+1)*wp]
+		clear(row[:p.PadLeft])
+		copy(row[p.PadLeft:], in[y*inW:(y+1)*inW])
+		clear(row[p.PadLeft+inW:])
+	}
+	clear(pad[(p.PadTop+inH)*wp:])
+	activate := act == ActReLU || act == ActPReLU
+	s := slope
+	if act != ActPReLU {
+		s = 0
+	}
+	kk := (*[9]float32)(k)
+	if p.StrideW == 1 {
+		n := (outH-1)*pitch + outW
+		dwRow3x3(flat[:n], pad, pad[wp:], pad[2*wp:], kk, 1, bias, s, activate)
+	} else {
+		for oh := 0; oh < outH; oh++ {
+			r := 2 * oh * wp
+			dwRow3x3(flat[oh*pitch:(oh+1)*pitch], pad[r:], pad[r+wp:], pad[r+2*wp:], kk, 2, bias, s, activate)
+		}
+	}
+	for oh := 0; oh < outH; oh++ {
+		orow := out[oh*outW : (oh+1)*outW]
+		copy(orow, flat[oh*pitch:])
+		if act == ActSigmoid {
+			sigmoidInPlace(orow)
+		}
 	}
 }
 
@@ -77,7 +182,23 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 			kyB = min(lim/dh+1, kh)
 		}
 		depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, 0, owLo)
+		depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, owHi, outW)
 		switch {
+		case fast3 && kyA == 0 && kyB == 3 && dwRow3x3 != nil && (sw == 1 || sw == 2) && owHi > owLo:
+			// The level's vector row kernel, activation fused (not sigmoid).
+			x := iy0*inW + owLo*sw - p.PadLeft
+			activate := act == ActReLU || act == ActPReLU
+			var s float32
+			if act == ActPReLU {
+				s = slope
+			}
+			dwRow3x3(orow[owLo:owHi], in[x:], in[x+inW:], in[x+2*inW:], (*[9]float32)(k), sw, bias, s, activate)
+			activateRow(orow[:owLo], act, slope)
+			activateRow(orow[owHi:], act, slope)
+			if act == ActSigmoid {
+				sigmoidInPlace(orow[owLo:owHi])
+			}
+			continue // activated above
 		case fast3 && kyA == 0 && kyB == 3:
 			r0 := in[iy0*inW : (iy0+1)*inW]
 			r1 := in[(iy0+1)*inW : (iy0+2)*inW]
@@ -125,7 +246,6 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 				}
 			}
 		}
-		depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, owHi, outW)
 		activateRow(orow, act, slope)
 	}
 }
