@@ -46,6 +46,9 @@ var errMalformed = errors.New("malformed request body")
 // verify, answer.
 func (s *Server) okayface(w http.ResponseWriter, r *http.Request) {
 	ri := info(r.Context())
+	// The deadline covers the wait for a slot and the verification.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
 	f, err := s.readOkayFields(w, r)
 	switch {
 	case errors.Is(err, errTooLarge):
@@ -81,7 +84,7 @@ func (s *Server) okayface(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var best []byte
 		if best, err = s.okayImageBytes(f.best); err == nil {
-			s.okayVerify(w, r, ri, best, idCard)
+			s.okayVerify(ctx, w, ri, best, idCard)
 			return
 		}
 	}
@@ -92,20 +95,18 @@ func (s *Server) okayface(w http.ResponseWriter, r *http.Request) {
 	s.okayError(w, ri, http.StatusUnsupportedMediaType, okayErr("Photo format error", nil))
 }
 
-func (s *Server) okayVerify(w http.ResponseWriter, r *http.Request, ri *reqInfo, best, idCard []byte) {
+func (s *Server) okayVerify(ctx context.Context, w http.ResponseWriter, ri *reqInfo, best, idCard []byte) {
 	requestID := ri.id
 	if !isUUID(requestID) {
 		requestID = newUUID()
 	}
-	if !s.ready() || !s.lim.acquire(r.Context()) {
+	if !s.ready() || !s.lim.acquire(ctx) {
 		s.met.rejected(epOkayFace)
 		s.retryAfter(w)
 		s.okayError(w, ri, http.StatusServiceUnavailable, okayErr("SERVER_BUSY", nil))
 		return
 	}
 	defer s.lim.release()
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
 	opt := face.Options{
 		Mode:              face.Accurate,
 		Liveness:          true,

@@ -155,16 +155,17 @@ const (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // HTTPServer returns an http.Server for s with timeouts that bound slow
-// clients: headers within 10 s, the whole body within the request timeout,
-// the response within the request timeout plus a margin, idle keep-alives 2
-// minutes. TLS, when used, is 1.2 or newer.
+// clients: headers within 10 s, the whole request within the request
+// timeout, the response (counted from the end of the headers: body upload,
+// queue, verification and writing) within twice the request timeout plus a
+// margin, idle keep-alives 2 minutes. TLS, when used, is 1.2 or newer.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       s.cfg.RequestTimeout,
-		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		WriteTimeout:      2*s.cfg.RequestTimeout + 10*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},

@@ -260,6 +260,9 @@ type verifikSignature struct {
 // after reading, so a slow upload never holds one.
 func (s *Server) verifik(w http.ResponseWriter, r *http.Request) {
 	ri := info(r.Context())
+	// The deadline covers the wait for a slot and the verification.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
 	token, ok := bearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		verifikError(w, ri, http.StatusUnauthorized, "Authentication required", "UNAUTHORIZED")
@@ -301,7 +304,7 @@ func (s *Server) verifik(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if !s.ready() || !s.lim.acquire(r.Context()) {
+	if !s.ready() || !s.lim.acquire(ctx) {
 		s.met.rejected(epVerifik)
 		s.retryAfter(w)
 		verifikError(w, ri, http.StatusServiceUnavailable, "server_busy", "ERROR")
@@ -325,8 +328,6 @@ func (s *Server) verifik(w http.ResponseWriter, r *http.Request) {
 		ProbeFaces:        face.Largest,
 		GalleryFaces:      face.Largest,
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
 	result, err := s.v.Verify(ctx, probe, gallery, opt)
 	if err != nil {
 		s.verifikFaceError(w, ri, err)
