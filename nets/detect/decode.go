@@ -120,15 +120,16 @@ func SortByArea(faces []Face) {
 	})
 }
 
-// scale maps a face from network-input pixels to image pixels (divide by s).
-func (f Face) scale(s float64) Face {
-	f.X /= s
-	f.Y /= s
-	f.W /= s
-	f.H /= s
+// scale maps a face from network-input pixels to image pixels (divide by
+// the horizontal and vertical resize factors).
+func (f Face) scale(sx, sy float64) Face {
+	f.X /= sx
+	f.Y /= sy
+	f.W /= sx
+	f.H /= sy
 	for i := range f.Landmarks {
-		f.Landmarks[i][0] /= s
-		f.Landmarks[i][1] /= s
+		f.Landmarks[i][0] /= sx
+		f.Landmarks[i][1] /= sy
 	}
 	return f
 }

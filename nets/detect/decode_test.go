@@ -101,7 +101,7 @@ func TestPreparePadsAndSwapsChannels(t *testing.T) {
 		pix[3*i], pix[3*i+1], pix[3*i+2] = 200, 100, 10
 	}
 	in := Prepare(w, h, pix, 640)
-	if in.W != 64 || in.H != 64 || in.RW != 50 || in.RH != 40 || in.Scale != 1 {
+	if in.W != 64 || in.H != 64 || in.RW != 50 || in.RH != 40 {
 		t.Fatalf("geometry %+v", in)
 	}
 	p := in.W * in.H

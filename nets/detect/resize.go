@@ -51,11 +51,10 @@ func axisTaps(src, dst int) taps {
 
 // Input is an image prepared for YuNet: planar BGR float32 0..255 of
 // size W x H (multiples of 32), the resized image in the top-left RW x RH
-// corner, zeros elsewhere. Scale is RW/original width.
+// corner, zeros elsewhere.
 type Input struct {
 	Data         []float32
 	W, H, RW, RH int
-	Scale        float64
 }
 
 // Prepare resizes an RGB image (stride 3*w) so its longer side is
@@ -71,7 +70,7 @@ func Prepare(w, h int, pix []uint8, longSide int) Input {
 	rh := max(1, int(math.Round(float64(h)*scale)))
 	pw := (rw + 31) / 32 * 32
 	ph := (rh + 31) / 32 * 32
-	in := Input{Data: make([]float32, 3*pw*ph), W: pw, H: ph, RW: rw, RH: rh, Scale: float64(rw) / float64(w)}
+	in := Input{Data: make([]float32, 3*pw*ph), W: pw, H: ph, RW: rw, RH: rh}
 	tx, ty := axisTaps(w, rw), axisTaps(h, rh)
 	// Horizontal pass into rows of rw RGB floats, then vertical pass into planes.
 	row := make([]float32, 3*rw*h)
