@@ -1,20 +1,18 @@
 package engine
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/facegate/facegate/internal/shared"
 	"github.com/facegate/facegate/weights"
+	"github.com/facegate/facegate/weights/npy"
 	"github.com/facegate/facegate/weights/onnx"
 )
 
@@ -87,42 +85,14 @@ func loadModel(t testing.TB, file string) *Model {
 	return m
 }
 
-// readNpy reads a little-endian float32, C-order .npy file. (A test helper:
-// the project's reader is weights/npy.)
+// readNpy reads a float32 .npy file with the project's reader.
 func readNpy(t testing.TB, path string) *Tensor {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	a, err := npy.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b) < 10 || string(b[1:6]) != "NUMPY" {
-		t.Fatalf("%s: not a .npy file", path)
-	}
-	hl, off := int(binary.LittleEndian.Uint16(b[8:])), 10
-	if b[6] >= 2 {
-		hl, off = int(binary.LittleEndian.Uint32(b[8:])), 12
-	}
-	h := string(b[off : off+hl])
-	if !strings.Contains(h, "'<f4'") || strings.Contains(h, "True") {
-		t.Fatalf("%s: want little-endian float32 C order, header %s", path, h)
-	}
-	m := regexp.MustCompile(`'shape':\s*\(([^)]*)\)`).FindStringSubmatch(h)
-	var shape []int
-	for _, s := range strings.Split(m[1], ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			v, _ := strconv.Atoi(s)
-			shape = append(shape, v)
-		}
-	}
-	raw := b[off+hl:]
-	data := make([]float32, len(raw)/4)
-	for i := range data {
-		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	if len(data) != numel(shape) {
-		t.Fatalf("%s: %d values for shape %v", path, len(data), shape)
-	}
-	return &Tensor{Shape: shape, Data: data}
+	return &Tensor{Shape: a.Shape, Data: a.Data}
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]`)

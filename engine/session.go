@@ -71,7 +71,8 @@ func (s *Session) Model() *Model { return s.m }
 
 // Run computes the model's outputs for inputs, given in the order of
 // Model.Inputs. The returned tensors belong to the Session and are valid
-// until the next Run; copy what must outlive it.
+// until the next Run; copy what must outlive it. Inputs are only read, and
+// must not alias the Session's outputs.
 func (s *Session) Run(inputs []*Tensor) ([]*Tensor, error) {
 	p, err := s.planFor(inputs)
 	if err != nil {
