@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"image"
+	"image/png"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/facegate/facegate/api"
+	"github.com/facegate/facegate/internal/shared"
+	"github.com/facegate/facegate/nets/face"
+)
+
+// End-to-end: the real pipeline behind the real HTTP stack, on a real
+// listener, with the shared photos. Skipped until newPipeline reaches a
+// pipeline (see the adapter in cmd_serve.go).
+
+var e2e struct {
+	once sync.Once
+	v    face.Verifier
+	err  error
+}
+
+const e2eToken, e2eKey = "e2e-token", "e2e-key"
+
+func e2eServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	models := shared.Path(t, "models")
+	e2e.once.Do(func() {
+		e2e.v, e2e.err = newPipeline(models)
+		if e2e.err == nil {
+			e2e.err = warmUp(t.Context(), e2e.v)
+		}
+	})
+	if e2e.err != nil {
+		t.Skipf("real pipeline not available: %v", e2e.err)
+	}
+	creds, err := api.NewCredentials("", []api.Credential{
+		{Key: e2eToken, Kind: api.KindVerifik}, {Key: e2eKey, Kind: api.KindOkayFace},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(api.NewServer(api.Config{
+		Credentials: creds,
+		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}, e2e.v))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func sharedImage64(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(shared.Path(t, "images", filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(data)
+}
+
+func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		t.Fatalf("status %d: body: %v", r.StatusCode, err)
+	}
+	return r.StatusCode, m
+}
+
+func verifikData(t *testing.T, status int, m map[string]any) map[string]any {
+	t.Helper()
+	if status != 200 {
+		t.Fatalf("status %d: %v", status, m)
+	}
+	return m["data"].(map[string]any)
+}
+
+// TestE2EVerifikGenuine: two different live photos of the same person
+// (image_T1 carries EXIF orientation 6, so this also shows rotated photos
+// work) match and pass liveness, in both search modes.
+func TestE2EVerifikGenuine(t *testing.T) {
+	ts := e2eServer(t)
+	t1, t2 := sharedImage64(t, "silent-face/image_T1.jpg"), sharedImage64(t, "silent-face/image_T2.jpg")
+	for _, mode := range []string{"ACCURATE", "FAST"} {
+		t.Run(mode, func(t *testing.T) {
+			status, m := postJSON(t, ts.URL+"/v2/face-recognition/compare-live", e2eToken, map[string]any{
+				"probe": t1, "gallery": []string{t2}, "search_mode": mode, "liveness_min_score": 0.6, "os": "ANDROID",
+			})
+			d := verifikData(t, status, m)
+			live := d["liveness"].(map[string]any)
+			if d["passed"] != true || live["passed"] != true {
+				t.Errorf("genuine live pair: score %v (min %v), liveness %v (min %v)", d["score"], d["compare_min_score"], live["liveness_score"], live["min_score"])
+			}
+			fg := d["facegate"].(map[string]any)
+			if fg["faces"].(float64) < 1 {
+				t.Errorf("facegate.faces %v", fg["faces"])
+			}
+		})
+	}
+}
+
+// TestE2EVerifikAttack: printed photo and replayed screen fail liveness
+// (a 200 with liveness.passed false, data.passed false).
+func TestE2EVerifikAttack(t *testing.T) {
+	ts := e2eServer(t)
+	for _, name := range []string{"silent-face/image_F1.jpg", "silent-face/image_F2.jpg"} {
+		t.Run(name, func(t *testing.T) {
+			img := sharedImage64(t, name)
+			status, m := postJSON(t, ts.URL+"/v2/face-recognition/compare-live", e2eToken, map[string]any{
+				"probe": img, "gallery": []string{img}, "search_mode": "ACCURATE", "liveness_min_score": 0.6,
+			})
+			d := verifikData(t, status, m)
+			live := d["liveness"].(map[string]any)
+			if live["passed"] != false || d["passed"] != false {
+				t.Errorf("attack passed: liveness %v, data.passed %v", live["liveness_score"], d["passed"])
+			}
+		})
+	}
+}
+
+func TestE2EVerifikNoFace(t *testing.T) {
+	ts := e2eServer(t)
+	// A flat grey PNG: decodable, no face.
+	var b bytes.Buffer
+	png.Encode(&b, image.NewGray(image.Rect(0, 0, 320, 240)))
+	status, m := postJSON(t, ts.URL+"/v2/face-recognition/compare-live", e2eToken, map[string]any{
+		"probe": base64.StdEncoding.EncodeToString(b.Bytes()), "gallery": []string{sharedImage64(t, "silent-face/image_T1.jpg")}, "search_mode": "FAST", "liveness_min_score": 0.6,
+	})
+	if status != 412 || m["message"] != "face_not_found" || m["image"] != "probe" {
+		t.Errorf("%d %v", status, m)
+	}
+}
+
+// TestE2EOkayFace: the selfie against itself as the document: high
+// confidence, live; an attack is not live.
+func TestE2EOkayFace(t *testing.T) {
+	ts := e2eServer(t)
+	t1 := sharedImage64(t, "silent-face/image_T1.jpg")
+	status, m := postJSON(t, ts.URL+"/api/faceid/v2-2/verify", "", map[string]any{"apiKey": e2eKey, "imageIdCard": sharedImage64(t, "silent-face/image_T2.jpg"), "imageBest": t1})
+	if status != 200 {
+		t.Fatalf("%d %v", status, m)
+	}
+	if code, ok := m["error"]; ok {
+		t.Fatalf("genuine selfie refused with %v (facegate %v)", code, m["facegate"])
+	}
+	live := m["imageBestLiveness"].(map[string]any)
+	conf := m["result_idcard"].(map[string]any)["confidence"].(float64)
+	if live["probability"].(float64) <= 0.5 || conf < 75 {
+		t.Errorf("genuine: probability %v, confidence %v", live["probability"], conf)
+	}
+	f1 := sharedImage64(t, "silent-face/image_F1.jpg")
+	status, m = postJSON(t, ts.URL+"/api/faceid/v2-2/verify", "", map[string]any{"apiKey": e2eKey, "imageIdCard": f1, "imageBest": f1})
+	if status != 200 {
+		t.Fatalf("%d %v", status, m)
+	}
+	if _, isErr := m["error"]; !isErr {
+		if p := m["imageBestLiveness"].(map[string]any)["probability"].(float64); p > 0.5 {
+			t.Errorf("printed photo: liveness probability %v", p)
+		}
+	}
+}
