@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"math"
+	"strings"
 )
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -45,9 +46,9 @@ func newUUID() string {
 	return string(s[:])
 }
 
-// isUUID reports whether s is a canonical lower- or upper-case UUID.
-func isUUID(s string) bool {
-	if len(s) != 36 {
+// isUUIDv4 reports whether s is a canonical version-4 UUID (either case).
+func isUUIDv4(s string) bool {
+	if len(s) != 36 || s[14] != '4' || !strings.ContainsRune("89abAB", rune(s[19])) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -102,7 +102,7 @@ func (m *metrics) write(w io.Writer) error {
 	m.mu.Lock()
 	counter2(&b, "facegate_http_requests_total", "HTTP requests by endpoint and status code.", "endpoint", "status", m.requests)
 	counter2(&b, "facegate_http_errors_total", "Error responses by endpoint and vendor error code.", "endpoint", "code", m.errors)
-	counter1(&b, "facegate_busy_rejections_total", "Requests refused with 503 because every pipeline slot and queue place was taken.", "endpoint", m.busy)
+	counter1(&b, "facegate_busy_rejections_total", "Requests refused with 503: every pipeline slot and queue place taken, or the models not ready.", "endpoint", m.busy)
 	histograms(&b, "facegate_http_request_duration_seconds", "Request latency by endpoint.", "endpoint", m.latency)
 	histograms(&b, "facegate_pipeline_stage_duration_seconds", "Pipeline stage wall time (from the verifier's timings).", "stage", m.stages)
 	m.mu.Unlock()

@@ -96,8 +96,10 @@ func (s *Server) okayface(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) okayVerify(ctx context.Context, w http.ResponseWriter, ri *reqInfo, best, idCard []byte) {
+	// The body's request_id is a UUID v4: the client's X-Request-Id when it
+	// is one, else a new one.
 	requestID := ri.id
-	if !isUUID(requestID) {
+	if !isUUIDv4(requestID) {
 		requestID = newUUID()
 	}
 	if !s.ready() || !s.lim.acquire(ctx) {

@@ -272,3 +272,18 @@ func TestOkayFaceRequestIDFromHeader(t *testing.T) {
 		t.Errorf("request_id %v, header %q", r.json(t)["request_id"], r.header.Get("X-Request-Id"))
 	}
 }
+
+func TestOkayFaceRequestIDNotV4(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, id := range []string{"0f8fad5b-d9cb-169f-a165-70867728950e", "client-77"} {
+		req := httptest.NewRequest("POST", "/api/faceid/v2-2/verify", bodyReader(okayBody(nil)))
+		req.Header.Set("X-Request-Id", id)
+		r := e.do(req)
+		if got, _ := r.json(t)["request_id"].(string); got == id || !uuidV4.MatchString(got) {
+			t.Errorf("X-Request-Id %q: body request_id %q", id, got)
+		}
+		if r.header.Get("X-Request-Id") != id {
+			t.Errorf("X-Request-Id not echoed")
+		}
+	}
+}

@@ -172,6 +172,9 @@ flags:
 			return fail("--debug-addr: %v", err)
 		}
 		logger.Info("pprof listening", "addr", dl.Addr().String())
+		if ta, ok := dl.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+			logger.Warn("pprof is reachable beyond this machine; bind --debug-addr to localhost unless that is intended", "addr", dl.Addr().String())
+		}
 		go func() { serveErr <- debug.Serve(dl) }()
 	}
 
