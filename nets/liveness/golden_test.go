@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/facegate/facegate/engine"
 	"github.com/facegate/facegate/internal/shared"
 	"github.com/facegate/facegate/nets/detect"
 	"github.com/facegate/facegate/nets/imageio"
@@ -65,6 +66,68 @@ func TestCropMatchesGolden(t *testing.T) {
 			t.Logf("%s: box %+v k'=%.3f rect %+v: mean |diff| %.3f, max %.0f", c.golden, f, k, r, mean, worst)
 			if mean > 3 {
 				t.Errorf("crop differs from golden: mean abs diff %.3f", mean)
+			}
+		})
+	}
+}
+
+func loadNet(t *testing.T, file string, scale float64) *Net {
+	t.Helper()
+	m, err := engine.LoadFile(shared.Path(t, "models", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewNet(m, scale, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	return n
+}
+
+// The Silent-Face sample photos as stored (EXIF applied): T1/T2 are live,
+// F1 (print) and F2 (tablet replay) are attacks. Faces come from YuNet.
+func TestMiniFASSamples(t *testing.T) {
+	ym, err := engine.LoadFile(shared.Path(t, "models", "face_detection_yunet_2023mar_dynamic.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := detect.NewYuNet(ym, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	m := &MiniFAS{V2: loadNet(t, "2.7_80x80_MiniFASNetV2.onnx", 2.7), V1SE: loadNet(t, "4_0_0_80x80_MiniFASNetV1SE.onnx", 4.0)}
+	for _, c := range []struct {
+		img  string
+		live bool
+	}{{"image_T1", true}, {"image_T2", true}, {"image_F1", false}, {"image_F2", false}} {
+		t.Run(c.img, func(t *testing.T) {
+			data, err := os.ReadFile(shared.Path(t, "images", "silent-face", c.img+".jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := imageio.Decode(data, imageio.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			faces, err := d.Detect(img.W, img.H, img.Pix, detect.LongSideAccurate)
+			if err != nil || len(faces) == 0 {
+				t.Fatalf("%v, %d faces", err, len(faces))
+			}
+			f := faces[0]
+			for _, fast := range []bool{false, true} {
+				r, err := m.Check(img.W, img.H, img.Pix, f.X, f.Y, f.W, f.H, fast)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("fast=%v live=%.3f context=%.2f models=%v", fast, r.Live, r.Context, r.Models)
+				if !r.Sufficient {
+					t.Errorf("context %.2f reported insufficient", r.Context)
+				}
+				if (r.Live > 0.5) != c.live {
+					t.Errorf("fast=%v: P(live) = %.3f, want live=%v", fast, r.Live, c.live)
+				}
 			}
 		})
 	}
