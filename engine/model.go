@@ -7,6 +7,16 @@
 // goroutine needs to run it: for each input shape, a plan (shape inference,
 // shape sub-graphs evaluated, a static memory plan over a few reused arena
 // buffers) and kernel scratch. After warm-up, Run allocates nothing.
+//
+// Operators run on activations: Conv (2-D, any group, dilation, padding,
+// auto_pad), MatMul, Gemm (constant B), BatchNormalization, Relu, PRelu,
+// LeakyRelu, Sigmoid, Clip, Add, Sub, Mul, Div (broadcasting), MaxPool,
+// AveragePool, GlobalAveragePool, Resize (nearest, linear), Transpose,
+// Softmax (both the pre-13 and the 13+ semantics), Concat, and the views
+// Reshape, Flatten, Squeeze, Unsqueeze. Shape, Gather, Slice, Cast,
+// ConstantOfShape, Constant and arithmetic on int64 run only on values known
+// before Run (shape sub-graphs); Identity and Dropout disappear at load.
+// Any other operator is a load error naming it and its node.
 package engine
 
 import (

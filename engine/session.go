@@ -10,8 +10,8 @@ import (
 
 // SessionOptions controls a Session.
 type SessionOptions struct {
-	// Threads is the number of goroutines kernels may use; 0 means one per
-	// CPU.
+	// Threads is the number of goroutines kernels may use; 0 means
+	// GOMAXPROCS (one per CPU by default).
 	Threads int
 	// MaxInputElements bounds the number of values in each input tensor;
 	// 0 means 1<<26 (256 MiB of float32).
@@ -43,7 +43,7 @@ func NewSession(m *Model, opt SessionOptions) (*Session, error) {
 	}
 	th := opt.Threads
 	if th <= 0 {
-		th = runtime.NumCPU()
+		th = runtime.GOMAXPROCS(0)
 	}
 	s := &Session{m: m, threads: th, maxIn: opt.MaxInputElements}
 	if s.maxIn <= 0 {
