@@ -60,6 +60,8 @@ func TestPoolingOps(t *testing.T) {
 		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2}, 8, 8},
 		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2}, 7, 9},
 		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true}, 7, 9},
+		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2, PadBottom: 1, PadRight: 1}, 5, 6},
+		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2}, 1, 1},
 		{PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 11, 10},
 		{PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, CeilMode: true}, 10, 11},
 		{PoolParams{KH: 3, KW: 2, StrideH: 1, StrideW: 3, PadTop: 0, PadLeft: 1, PadBottom: 2, PadRight: 0}, 6, 7},
@@ -202,7 +204,7 @@ func TestResize(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	coords := []string{"half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners", "tf_half_pixel_for_centers"}
 	nearest := []string{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}
-	sizes := [][4]int{{2, 3, 4, 6}, {5, 7, 10, 14}, {8, 8, 4, 4}, {7, 5, 3, 11}, {1, 4, 3, 1}, {3, 3, 9, 2}}
+	sizes := [][4]int{{2, 3, 4, 6}, {5, 7, 10, 14}, {8, 8, 4, 4}, {7, 5, 3, 11}, {1, 4, 3, 1}, {3, 3, 9, 2}, {2, 3, 2, resizeTable + 77}}
 	for _, sz := range sizes {
 		inH, inW, outH, outW := sz[0], sz[1], sz[2], sz[3]
 		c := 2

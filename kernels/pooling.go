@@ -97,6 +97,10 @@ func (j *poolJob) run(_, lo, hi int) {
 	for ch := lo; ch < hi; ch++ {
 		in := j.in[ch*inPlane : (ch+1)*inPlane]
 		out := j.out[ch*outPlane : (ch+1)*outPlane]
+		if j.max && p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadTop == 0 && p.PadLeft == 0 {
+			j.max2x2(in, out)
+			continue
+		}
 		for oh := 0; oh < j.outH; oh++ {
 			hs := oh*p.StrideH - p.PadTop
 			he := min(hs+p.KH, j.inH+p.PadBottom)
@@ -133,6 +137,51 @@ func (j *poolJob) run(_, lo, hi int) {
 				out[oh*j.outW+ow] = s
 			}
 		}
+	}
+}
+
+// max2x2 is MaxPool 2×2 stride 2 without leading padding (the common
+// down-sampling layer): whole windows are four loads and three max, and
+// only a window cut by the bottom/right edge (ceil mode or trailing
+// padding) takes the general path.
+func (j *poolJob) max2x2(in, out []float32) {
+	inW, outW := j.inW, j.outW
+	fullW := min(outW, inW/2)
+	for oh := 0; oh < j.outH; oh++ {
+		orow := out[oh*outW : (oh+1)*outW]
+		y := 2 * oh
+		if y+1 < j.inH {
+			r0 := in[y*inW : (y+1)*inW]
+			r1 := in[(y+1)*inW : (y+2)*inW]
+			for ow := 0; ow < fullW; ow++ {
+				a := r0[2*ow : 2*ow+2 : 2*ow+2]
+				b := r1[2*ow : 2*ow+2 : 2*ow+2]
+				orow[ow] = max(a[0], a[1], b[0], b[1])
+			}
+			if fullW < outW {
+				j.maxWindows(in, orow, oh, fullW, outW)
+			}
+			continue
+		}
+		j.maxWindows(in, orow, oh, 0, outW)
+	}
+}
+
+// maxWindows is the general max for windows [ow0, ow1) of output row oh.
+func (j *poolJob) maxWindows(in, orow []float32, oh, ow0, ow1 int) {
+	p := &j.p
+	y0 := max(oh*p.StrideH-p.PadTop, 0)
+	y1 := min(oh*p.StrideH-p.PadTop+p.KH, j.inH)
+	for ow := ow0; ow < ow1; ow++ {
+		x0 := max(ow*p.StrideW-p.PadLeft, 0)
+		x1 := min(ow*p.StrideW-p.PadLeft+p.KW, j.inW)
+		m := float32(math.Inf(-1))
+		for y := y0; y < y1; y++ {
+			for _, v := range in[y*j.inW+x0 : y*j.inW+x1] {
+				m = max(m, v)
+			}
+		}
+		orow[ow] = m
 	}
 }
 

@@ -162,7 +162,19 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 	ay := newResizeAxis(coord, nearest, inH, outH, p.ScaleH)
 	ax := newResizeAxis(coord, nearest, inW, outW, p.ScaleW)
 	inPlane, outPlane := inH*inW, outH*outW
+	// Column tables are computed once per call (not per row and channel);
+	// they live on the stack, so very wide outputs fall back to computing
+	// the coordinates per pixel.
+	var x0s, x1s [resizeTable]int32
+	var wxs [resizeTable]float32
+	table := outW <= resizeTable
 	if p.Mode == "linear" {
+		if table {
+			for ow := 0; ow < outW; ow++ {
+				x0, x1, wx := ax.linear(ow)
+				x0s[ow], x1s[ow], wxs[ow] = int32(x0), int32(x1), wx
+			}
+		}
 		for ch := 0; ch < c; ch++ {
 			src := in[ch*inPlane : (ch+1)*inPlane]
 			dst := out[ch*outPlane : (ch+1)*outPlane]
@@ -172,7 +184,13 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 				r1 := src[y1*inW : (y1+1)*inW]
 				drow := dst[oh*outW : (oh+1)*outW]
 				for ow := range drow {
-					x0, x1, wx := ax.linear(ow)
+					var x0, x1 int
+					var wx float32
+					if table {
+						x0, x1, wx = int(x0s[ow]), int(x1s[ow]), wxs[ow]
+					} else {
+						x0, x1, wx = ax.linear(ow)
+					}
 					top := r0[x0] + (r0[x1]-r0[x0])*wx
 					bot := r1[x0] + (r1[x1]-r1[x0])*wx
 					drow[ow] = top + (bot-top)*wy
@@ -181,15 +199,30 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 		}
 		return
 	}
+	if table {
+		for ow := 0; ow < outW; ow++ {
+			x0s[ow] = int32(ax.nearestIndex(ow))
+		}
+	}
 	for ch := 0; ch < c; ch++ {
 		src := in[ch*inPlane : (ch+1)*inPlane]
 		dst := out[ch*outPlane : (ch+1)*outPlane]
 		for oh := 0; oh < outH; oh++ {
-			row := src[ay.nearestIndex(oh)*inW:]
+			row := src[ay.nearestIndex(oh)*inW : (ay.nearestIndex(oh)+1)*inW]
 			drow := dst[oh*outW : (oh+1)*outW]
+			if table {
+				for ow, x := range x0s[:outW] {
+					drow[ow] = row[x]
+				}
+				continue
+			}
 			for ow := range drow {
 				drow[ow] = row[ax.nearestIndex(ow)]
 			}
 		}
 	}
 }
+
+// resizeTable is the widest output whose column coordinates Resize
+// tabulates.
+const resizeTable = 1024
