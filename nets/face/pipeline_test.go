@@ -1,0 +1,118 @@
+package face
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/png"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/facegate/facegate/internal/shared"
+)
+
+var (
+	pipeOnce sync.Once
+	pipe     *Pipeline
+	pipeErr  error
+)
+
+func testPipeline(t *testing.T) *Pipeline {
+	t.Helper()
+	dir := shared.Path(t, "models")
+	pipeOnce.Do(func() { pipe, pipeErr = New(Config{ModelsDir: dir, Threads: 2}) })
+	if pipeErr != nil {
+		t.Fatal(pipeErr)
+	}
+	return pipe
+}
+
+func read(t *testing.T, parts ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(shared.Path(t, parts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func lfw(t *testing.T, name string) []byte {
+	return read(t, "eval", "lfw", "lfw-deepfunneled", name[:len(name)-5], name+".jpg")
+}
+
+func TestVerifyLFW(t *testing.T) {
+	p := testPipeline(t)
+	probe := lfw(t, "Abdullah_Gul_0013")
+	gallery := [][]byte{lfw(t, "Bob_Riley_0001"), lfw(t, "Abdullah_Gul_0014")}
+	for _, mode := range []Mode{Accurate, Fast} {
+		r, err := p.Verify(context.Background(), probe, gallery, Options{Mode: mode, CompareThreshold: 0.85})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("mode %v: best %d score %.3f cosine %.3f; impostor cosine %.3f score %.3f; timings %v",
+			mode, r.Best, r.Score, r.Cosine, r.Matches[0].Cosine, r.Matches[0].Score, r.Timings)
+		if r.Best != 1 || !r.Matched || !r.Passed || r.Matches[0].Score > 0.5 {
+			t.Errorf("mode %v: %+v", mode, r)
+		}
+		if r.Liveness.Outcome != LivenessNotRequested || len(r.Models) != 4 || r.Faces != 1 {
+			t.Errorf("mode %v: liveness %v models %v faces %d", mode, r.Liveness, r.Models, r.Faces)
+		}
+	}
+}
+
+func TestVerifyLiveness(t *testing.T) {
+	p := testPipeline(t)
+	for _, c := range []struct {
+		img  string
+		want LivenessOutcome
+	}{{"image_T1", Live}, {"image_F1", Spoof}} {
+		img := read(t, "images", "silent-face", c.img+".jpg")
+		r, err := p.Verify(context.Background(), img, [][]byte{img}, Options{Liveness: true, LivenessThreshold: 0.5, CompareThreshold: 0.85})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: liveness %+v, self score %.3f, quality %.3f", c.img, r.Liveness, r.Score, r.Probe.Quality.Probability)
+		if r.Liveness.Outcome != c.want || r.Liveness.Passed != (c.want == Live) || r.Passed != (c.want == Live) {
+			t.Errorf("%s: %+v passed=%v", c.img, r.Liveness, r.Passed)
+		}
+		if r.Cosine < 0.999 {
+			t.Errorf("%s against itself: cosine %.4f", c.img, r.Cosine)
+		}
+	}
+}
+
+func TestVerifyErrors(t *testing.T) {
+	p := testPipeline(t)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 64, 48))); err != nil {
+		t.Fatal(err)
+	}
+	blank := buf.Bytes()
+	face := lfw(t, "Abdullah_Gul_0013")
+	cases := []struct {
+		name    string
+		probe   []byte
+		gallery [][]byte
+		image   string
+		want    error
+	}{
+		{"probe not an image", []byte("hello"), [][]byte{face}, "probe", ErrNotImage},
+		{"probe without face", blank, [][]byte{face}, "probe", ErrNoFace},
+		{"gallery without face", face, [][]byte{blank}, "gallery[0]", ErrNoFace},
+		{"gallery not an image", face, [][]byte{face, {0xff, 0xd8, 0xff}}, "gallery[1]", ErrNotImage},
+	}
+	for _, c := range cases {
+		_, err := p.Verify(context.Background(), c.probe, c.gallery, Options{})
+		var ie *ImageError
+		if !errors.Is(err, c.want) || !errors.As(err, &ie) || ie.Image != c.image {
+			t.Errorf("%s: got %v, want %v on %s", c.name, err, c.want, c.image)
+		}
+	}
+	// One gallery image without a face is reported, not fatal.
+	r, err := p.Verify(context.Background(), face, [][]byte{blank, face}, Options{})
+	if err != nil || r.Best != 1 || r.Matches[0].Error != "face_not_found" {
+		t.Errorf("mixed gallery: %v %+v", err, r)
+	}
+}
