@@ -102,7 +102,7 @@ func (s *Server) okayVerify(ctx context.Context, w http.ResponseWriter, ri *reqI
 	if !isUUIDv4(requestID) {
 		requestID = newUUID()
 	}
-	if !s.ready() || !s.lim.acquire(ctx) {
+	if !s.cfg.Ready() || !s.lim.acquire(ctx) {
 		s.met.rejected(epOkayFace)
 		s.retryAfter(w)
 		s.okayError(w, ri, http.StatusServiceUnavailable, okayErr("SERVER_BUSY", nil))

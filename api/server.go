@@ -87,40 +87,38 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Ready == nil {
+		c.Ready = func() bool { return true }
+	}
 	return c
 }
 
 // Server is the HTTP handler for both contracts and the operational
 // endpoints. It is safe for concurrent use.
 type Server struct {
-	cfg   Config
-	v     face.Verifier
-	log   *slog.Logger
-	lim   *limiter
-	met   *metrics
-	mux   *http.ServeMux
-	ready func() bool
+	cfg Config
+	v   face.Verifier
+	log *slog.Logger
+	lim *limiter
+	met *metrics
+	mux *http.ServeMux
 }
 
 // NewServer returns the handler serving cfg's contracts on v.
 func NewServer(cfg Config, v face.Verifier) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, v: v, log: cfg.Logger, lim: newLimiter(cfg.Concurrency, cfg.Queue, cfg.QueueWait), met: newMetrics()}
-	s.ready = cfg.Ready
-	if s.ready == nil {
-		s.ready = func() bool { return true }
-	}
 	s.met.waiting = s.lim.waiting.Load
-	s.met.ready = s.ready
+	s.met.ready = cfg.Ready
 
 	s.mux = http.NewServeMux()
-	s.handle("POST /v2/face-recognition/compare-live", epVerifik, s.verifik)
-	s.handle("POST /api/faceid/v2-2/verify", epOkayFace, s.okayface)
+	s.handle("POST "+pathVerifik, epVerifik, s.verifik)
+	s.handle("POST "+pathOkayFace, epOkayFace, s.okayface)
 	s.handle("GET /healthz", "healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.handle("GET /readyz", "readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !s.ready() {
+		if !s.cfg.Ready() {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false})
 			return
 		}
@@ -136,7 +134,7 @@ func NewServer(cfg Config, v face.Verifier) *Server {
 	})
 	s.handle("/", "other", func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/v2/face-recognition/compare-live", "/api/faceid/v2-2/verify":
+		case pathVerifik, pathOkayFace:
 			w.Header().Set("Allow", "POST")
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "method_not_allowed", "code": "ERROR"})
 		default:
@@ -145,6 +143,12 @@ func NewServer(cfg Config, v face.Verifier) *Server {
 	})
 	return s
 }
+
+// The contracts' paths.
+const (
+	pathVerifik  = "/v2/face-recognition/compare-live"
+	pathOkayFace = "/api/faceid/v2-2/verify"
+)
 
 // Endpoint labels for logs and metrics.
 const (

@@ -304,7 +304,7 @@ func (s *Server) verifik(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if !s.ready() || !s.lim.acquire(ctx) {
+	if !s.cfg.Ready() || !s.lim.acquire(ctx) {
 		s.met.rejected(epVerifik)
 		s.retryAfter(w)
 		verifikError(w, ri, http.StatusServiceUnavailable, "server_busy", "ERROR")
