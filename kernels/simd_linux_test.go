@@ -1,4 +1,4 @@
-//go:build linux && !noasm && gc
+//go:build (amd64 || arm64) && !noasm && gc
 
 package kernels
 
