@@ -291,6 +291,19 @@ func (c *converter) convertGraph(gp *graphProto) (*weights.Graph, error) {
 		return nil, err
 	}
 	g.Nodes = sorted
+	// Names minted here (node names, tensors from attributes) may have
+	// grown past what the weights format stores.
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		if len(n.Name) > maxString {
+			return nil, fmt.Errorf("node name of %d bytes, limit %d", len(n.Name), maxString)
+		}
+		for _, in := range n.Inputs {
+			if len(in) > maxString {
+				return nil, fmt.Errorf("node %.40q: input name of %d bytes, limit %d", n.Name, len(in), maxString)
+			}
+		}
+	}
 	// Keep the constants something refers to, in their original order:
 	// initializers that fed only a normalised-away input (Unsqueeze axes,
 	// Clip bounds, empty Resize scales) or nothing at all are dropped.
@@ -452,7 +465,7 @@ func (c *converter) convertNode(n *nodeProto, name string) (weights.Node, error)
 			if a.t == nil {
 				return wn, fmt.Errorf("attribute %q: TENSOR without a tensor", a.name)
 			}
-			t, err := convertTensor(a.t, name+"."+a.name)
+			t, err := convertTensor(a.t, a.t.name)
 			if err != nil {
 				return wn, fmt.Errorf("attribute %q: %w", a.name, err)
 			}

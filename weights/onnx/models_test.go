@@ -316,3 +316,19 @@ func quirks(m *weights.Model) []string {
 	}
 	return out
 }
+
+// BenchmarkImport measures conversion speed on the largest shared model
+// (13.6 MB of float32 weights), reported as MB/s of ONNX input.
+func BenchmarkImport(b *testing.B) {
+	data, err := os.ReadFile(shared.Path(b, "models", "w600k_mbf_fp32.onnx"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Import(data, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
