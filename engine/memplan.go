@@ -20,7 +20,9 @@ const maxArena = 1 << 29
 // (reshape-like operators) and in-place elementwise operators share their
 // input's root. Roots are assigned to a few arena slots greedily: a slot is
 // free once the last reader of every value in its root has run, and a new
-// root takes the smallest free slot that fits (or grows the largest).
+// root takes the smallest free slot that fits (or grows the largest). The
+// slots themselves belong to the Session and are shared by all its plans
+// (plan.bind).
 func (m *Model) buildPlan(inShapes [][]int, threads int) (*plan, error) {
 	si, err := m.planShapes(inShapes)
 	if err != nil {
@@ -133,35 +135,33 @@ func (m *Model) buildPlan(inShapes [][]int, threads int) (*plan, error) {
 		return nil, fmt.Errorf("input shapes %v need %d MiB of activations, more than the limit of %d MiB",
 			inShapes, p.arena*4>>20, maxArena*4>>20)
 	}
-	p.slots = make([][]float32, len(slotSize))
-	for k, s := range slotSize {
-		p.slots[k] = make([]float32, s)
-	}
+	p.slotSize = slotSize
 
 	// Resolve operand slices.
 	data := func(id int) ref {
 		if c := si.known[id]; c != nil {
-			return ref{gin: -1, buf: c.floats()}
+			return ref{gin: -1, slot: -1, buf: c.floats()}
 		}
 		r := root[id]
 		if r >= 0 && isGraphInput(r) {
-			return ref{gin: m.values[r].input}
+			return ref{gin: m.values[r].input, slot: -1}
 		}
-		return ref{gin: -1, buf: p.slots[slotOf[r]][:numel(si.shapes[id])]}
+		return ref{gin: -1, slot: slotOf[r], n: numel(si.shapes[id])}
 	}
 	for i := range p.steps {
 		st := &p.steps[i]
 		st.in = make([]ref, len(st.n.in))
 		for k, id := range st.n.in {
+			st.in[k] = ref{gin: -1, slot: -1}
 			if id >= 0 {
 				st.in[k] = data(id)
 			}
 		}
 		if p.stepSlot[i] >= 0 {
-			st.out = ref{gin: -1, buf: p.slots[p.stepSlot[i]][:numel(st.outShape)]}
+			st.out = ref{gin: -1, slot: p.stepSlot[i], n: numel(st.outShape)}
 		} else {
-			st.out = ref{gin: root[st.n.out[0]]} // a view of a graph input: nothing to do
-			st.out.gin = m.values[st.out.gin].input
+			// a view of a graph input: nothing to do
+			st.out = ref{gin: m.values[root[st.n.out[0]]].input, slot: -1}
 		}
 		p.macs += st.macs
 		switch {
@@ -183,12 +183,38 @@ func (m *Model) buildPlan(inShapes [][]int, threads int) (*plan, error) {
 		case isGraphInput(root[id]):
 			t := &Tensor{Shape: shape, Data: make([]float32, numel(shape))}
 			p.outs[k] = t
-			p.steps = append(p.steps, step{n: copyNode, in: []ref{{gin: m.values[root[id]].input}}, out: ref{gin: -1, buf: t.Data}})
+			p.steps = append(p.steps, step{n: copyNode, in: []ref{{gin: m.values[root[id]].input, slot: -1}}, out: ref{gin: -1, slot: -1, buf: t.Data}})
 		default:
-			p.outs[k] = &Tensor{Shape: shape, Data: p.slots[slotOf[root[id]]][:numel(shape)]}
+			p.outs[k] = &Tensor{Shape: shape}
+			p.outRefs = append(p.outRefs, outRef{k: k, ref: ref{gin: -1, slot: slotOf[root[id]], n: numel(shape)}})
 		}
 	}
 	return p, nil
+}
+
+// outRef says which arena slot holds output k.
+type outRef struct {
+	k   int
+	ref ref
+}
+
+// bind points every slot reference of p into arena (the Session's
+// buffers, at least as large as p.slotSize).
+func (p *plan) bind(arena [][]float32) {
+	for i := range p.steps {
+		st := &p.steps[i]
+		for k := range st.in {
+			if r := &st.in[k]; r.slot >= 0 {
+				r.buf = arena[r.slot][:r.n]
+			}
+		}
+		if st.out.slot >= 0 {
+			st.out.buf = arena[st.out.slot][:st.out.n]
+		}
+	}
+	for _, o := range p.outRefs {
+		p.outs[o.k].Data = arena[o.ref.slot][:o.ref.n]
+	}
 }
 
 // copyNode marks a step that copies a graph input to an output.

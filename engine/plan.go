@@ -9,11 +9,13 @@ import (
 )
 
 // ref locates the data of a step's operand: a graph input (gin >= 0, taken
-// from Run's arguments) or a slice fixed at planning time (an arena buffer
-// or a known tensor).
+// from Run's arguments), an arena slot (slot >= 0; buf is set by plan.bind
+// to its first n values), or a known tensor (buf).
 type ref struct {
-	gin int
-	buf []float32
+	gin  int
+	slot int
+	n    int
+	buf  []float32
 }
 
 // step is one operator execution in a plan, with everything that depends
@@ -47,9 +49,10 @@ type plan struct {
 	inShapes [][]int
 	steps    []step
 	outs     []*Tensor
-	slots    [][]float32
+	slotSize []int // floats each arena slot must hold
+	outRefs  []outRef
 	scratch  int
-	arena    int // floats in slots
+	arena    int // floats in all slots
 	macs     int64
 	// per-step output slot, resolved to step.out.buf after allocation
 	stepSlot []int

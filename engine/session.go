@@ -30,7 +30,8 @@ type Session struct {
 	ctx      kernels.Ctx
 	threads  int
 	maxIn    int
-	plans    []*plan // most recently used first
+	plans    []*plan     // most recently used first
+	arena    [][]float32 // activation buffers shared by all plans
 	inputs   []*Tensor
 	shapeBuf [][]int
 }
@@ -60,7 +61,7 @@ func NewSession(m *Model, opt SessionOptions) (*Session, error) {
 // used afterwards.
 func (s *Session) Close() {
 	s.pool.Close()
-	s.plans = nil
+	s.plans, s.arena = nil, nil
 }
 
 // Threads is the number of goroutines the session's kernels use.
@@ -143,6 +144,26 @@ func (s *Session) planFor(inputs []*Tensor) (*plan, error) {
 	}
 	copy(s.plans[1:], s.plans[:len(s.plans)-1])
 	s.plans[0] = p
+	// Grow the shared arena to fit the new plan; if a buffer was replaced,
+	// rebind every cached plan to it.
+	grown := false
+	for k, need := range p.slotSize {
+		switch {
+		case k >= len(s.arena):
+			s.arena = append(s.arena, make([]float32, need))
+			grown = true
+		case len(s.arena[k]) < need:
+			s.arena[k] = make([]float32, need)
+			grown = true
+		}
+	}
+	if grown {
+		for _, q := range s.plans {
+			q.bind(s.arena)
+		}
+	} else {
+		p.bind(s.arena)
+	}
 	return p, nil
 }
 

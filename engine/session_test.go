@@ -90,6 +90,16 @@ func TestPlanCache(t *testing.T) {
 	if len(s.plans) > planCacheSize {
 		t.Errorf("%d plans cached, limit %d", len(s.plans), planCacheSize)
 	}
+	// Every cached plan works in the session's one shared arena.
+	for _, p := range s.plans {
+		for _, st := range p.steps {
+			for _, r := range append(st.in, st.out) {
+				if r.slot >= 0 && r.n > 0 && &r.buf[0] != &s.arena[r.slot][0] {
+					t.Fatalf("%s of plan %v is not bound to the session arena", st.n, p.inShapes)
+				}
+			}
+		}
+	}
 }
 
 // TestConcurrentSessions shares one Model between goroutines, each with its
@@ -205,7 +215,7 @@ func TestOptimisedGraph(t *testing.T) {
 				}
 			}
 			t.Logf("ops %d → steps %d; folded BN %d, fused activations %d, arena %.1f MiB in %d buffers, scratch %d floats, %.1f MMACs",
-				sum(m.origOps), len(p.steps), m.foldedBN, m.fusedActs, float64(p.arena)*4/(1<<20), len(p.slots), p.scratch, float64(p.macs)/1e6)
+				sum(m.origOps), len(p.steps), m.foldedBN, m.fusedActs, float64(p.arena)*4/(1<<20), len(p.slotSize), p.scratch, float64(p.macs)/1e6)
 		})
 	}
 }
