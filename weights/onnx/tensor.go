@@ -29,8 +29,7 @@ func convertTensor(t *tensorProto, name string) (*weights.Tensor, error) {
 	if len(t.dims) == 0 {
 		out.Shape = nil
 	}
-	// count returns how many elements a typed field holds, and checks that no
-	// other data field competes with it.
+	// ONNX allows exactly one data field; two would be ambiguous.
 	fields := 0
 	for _, present := range []bool{t.hasRaw, len(t.floatData) > 0, len(t.int32Data) > 0,
 		len(t.int64Data) > 0, len(t.doubleData) > 0, t.otherData != ""} {
