@@ -699,6 +699,17 @@ func TestFormats(t *testing.T) {
 			}
 		})
 	}
+	// A GIF whose first frame covers part of its logical screen decodes
+	// to that frame.
+	var part bytes.Buffer
+	frame := image.NewPaletted(image.Rect(2, 3, 10, 7), color.Palette{color.Gray{0}, color.Gray{200}})
+	if err := gif.EncodeAll(&part, &gif.GIF{Image: []*image.Paletted{frame}, Delay: []int{0},
+		Config: image.Config{ColorModel: frame.Palette, Width: 20, Height: 20}}); err != nil {
+		t.Fatal(err)
+	}
+	if img, err := Decode(part.Bytes(), Limits{Formats: []string{"gif"}}); err != nil || img.W != 8 || img.H != 4 {
+		t.Errorf("partial GIF frame: %v", err)
+	}
 	if got := Sniff(jpg); got != "jpeg" {
 		t.Errorf("Sniff(jpeg) = %q", got)
 	}
