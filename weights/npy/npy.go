@@ -242,15 +242,21 @@ func Write(w io.Writer, shape []int, data []float32) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.Write(hdr)
-	var b [4]byte
-	for _, v := range data {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-		bw.Write(b[:])
-	}
-	if err := bw.Flush(); err != nil {
+	if _, err := w.Write(hdr); err != nil {
 		return fmt.Errorf("npy: write: %w", err)
+	}
+	const chunk = 16 << 10 // elements
+	buf := make([]byte, 0, 4*min(len(data), chunk))
+	for len(data) > 0 {
+		k := min(len(data), chunk)
+		buf = buf[:0]
+		for _, v := range data[:k] {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("npy: write: %w", err)
+		}
+		data = data[k:]
 	}
 	return nil
 }
@@ -299,18 +305,20 @@ func header(shape []int) ([]byte, error) {
 	return nil, fmt.Errorf("npy: write: shape of rank %d needs a header longer than %d bytes", len(shape), maxHeader)
 }
 
-// WriteFile writes a float32 .npy file; see Write.
+// WriteFile writes a float32 .npy file; see Write. On error no file is
+// left at path.
 func WriteFile(path string, shape []int, data []float32) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("npy: %w", err)
 	}
-	if err := Write(f, shape, data); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
+	err = Write(f, shape, data)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("npy: %w", cerr)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("npy: %w", err)
+	if err != nil {
+		os.Remove(path) // leave no partial array behind
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
