@@ -128,7 +128,7 @@ const (
 	testNowUnix = 1795317180 // 2026-11-22 03:13:00 UTC
 )
 
-func testCredentials(t *testing.T) *Credentials {
+func testCredentials(t testing.TB) *Credentials {
 	t.Helper()
 	past := time.Unix(testNowUnix, 0).Add(-time.Hour)
 	c, err := NewCredentials("", []Credential{
@@ -170,7 +170,7 @@ func (s *syncBuffer) String() string {
 }
 
 // newEnv builds a server on a fake verifier; edit adjusts the config.
-func newEnv(t *testing.T, edit func(*Config)) *testEnv {
+func newEnv(t testing.TB, edit func(*Config)) *testEnv {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg := Config{

@@ -276,8 +276,7 @@ func (s *Server) readOkayFields(w http.ResponseWriter, r *http.Request) (*okayFi
 		return f, nil
 	}
 	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&raw); err != nil || dec.More() {
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return nil, errMalformed
 	}
 	str := func(name string) string {

@@ -10,11 +10,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -324,7 +324,8 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte,
 	if r.ContentLength > limit {
 		return nil, true, nil
 	}
-	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+1))
+	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -332,5 +333,5 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte,
 		}
 		return nil, false, err
 	}
-	return body, false, nil
+	return buf.Bytes(), false, nil
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,8 +59,7 @@ func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 // (decided: clients sending extra fields keep working).
 func parseVerifik(body []byte, maxGallery int) (*verifikRequest, error) {
 	var fields map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&fields); err != nil || dec.More() {
+	if err := json.Unmarshal(body, &fields); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			return nil, validationError(`"value" must be of type object`)
