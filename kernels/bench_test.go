@@ -65,6 +65,8 @@ var ktBenchConvs = []struct {
 	{"dw3x3s1-128-28", ConvParams{InC: 128, OutC: 128, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 128}, 28, 28},
 	{"dw3x3s2-64-112", ConvParams{InC: 64, OutC: 64, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 64}, 112, 112},
 	{"1x1-256to512-7", ConvParams{InC: 256, OutC: 512, KH: 1, KW: 1}, 7, 7},
+	{"1x1-16to64-160", ConvParams{InC: 16, OutC: 64, KH: 1, KW: 1}, 160, 160},
+	{"1x1-64to16-160", ConvParams{InC: 64, OutC: 16, KH: 1, KW: 1}, 160, 160},
 }
 
 func BenchmarkConv(b *testing.B) {

@@ -348,39 +348,7 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 				nw := min(nr, j0+nb-jq)
 				bpan := &bp[q*kb*nr]
 				for ir := ic; ir < ie; ir += mr {
-					mh := min(mr, a.m-ir)
-					apan := a.panel(ir/mr, pc)
-					bias, slope := &zeroVec[0], &zeroVec[0]
-					if mh == mr {
-						if g.bias != nil {
-							bias = &g.bias[ir]
-						}
-						if g.slope != nil {
-							slope = &g.slope[ir]
-						}
-					} else {
-						if g.bias != nil {
-							clear(biasPad[copy(biasPad, g.bias[ir:ir+mh]):])
-							bias = &biasPad[0]
-						}
-						if g.slope != nil {
-							clear(slopePad[copy(slopePad, g.slope[ir:ir+mh]):])
-							slope = &slopePad[0]
-						}
-					}
-					if mh == mr && nw == nr {
-						kern.fn(kb, apan, bpan, &c[ir*ldc+jq], ldc, bias, slope, flags)
-						continue
-					}
-					if flags&mkAccumulate != 0 {
-						for i := 0; i < mh; i++ {
-							copy(tile[i*nr:i*nr+nw], c[(ir+i)*ldc+jq:])
-						}
-					}
-					kern.fn(kb, apan, bpan, &tile[0], nr, bias, slope, flags)
-					for i := 0; i < mh; i++ {
-						copy(c[(ir+i)*ldc+jq:(ir+i)*ldc+jq+nw], tile[i*nr:])
-					}
+					g.tile(kern, a, ir, pc, kb, jq, nw, bpan, flags, tile, biasPad, slopePad)
 				}
 			}
 		}
@@ -389,6 +357,46 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 		for i := i0; i < i1; i++ {
 			sigmoidInPlace(c[i*ldc+j0 : i*ldc+j0+nb])
 		}
+	}
+}
+
+// tile runs the micro-kernel for rows [ir, ir+MR) and columns
+// [jq, jq+nw) of C, through the temporary tile when the block is partial.
+func (g *gemmJob) tile(kern microKernel, a *PackedA, ir, pc, kb, jq, nw int, bpan *float32, flags uint, tile, biasPad, slopePad []float32) {
+	mr, nr := kern.mr, kern.nr
+	c, ldc := g.c, g.ldc
+	mh := min(mr, a.m-ir)
+	apan := a.panel(ir/mr, pc)
+	bias, slope := &zeroVec[0], &zeroVec[0]
+	if mh == mr {
+		if g.bias != nil {
+			bias = &g.bias[ir]
+		}
+		if g.slope != nil {
+			slope = &g.slope[ir]
+		}
+	} else {
+		if g.bias != nil {
+			clear(biasPad[copy(biasPad, g.bias[ir:ir+mh]):])
+			bias = &biasPad[0]
+		}
+		if g.slope != nil {
+			clear(slopePad[copy(slopePad, g.slope[ir:ir+mh]):])
+			slope = &slopePad[0]
+		}
+	}
+	if mh == mr && nw == nr {
+		kern.fn(kb, apan, bpan, &c[ir*ldc+jq], ldc, bias, slope, flags)
+		return
+	}
+	if flags&mkAccumulate != 0 {
+		for i := 0; i < mh; i++ {
+			copy(tile[i*nr:i*nr+nw], c[(ir+i)*ldc+jq:])
+		}
+	}
+	kern.fn(kb, apan, bpan, &tile[0], nr, bias, slope, flags)
+	for i := 0; i < mh; i++ {
+		copy(c[(ir+i)*ldc+jq:(ir+i)*ldc+jq+nw], tile[i*nr:])
 	}
 }
 
