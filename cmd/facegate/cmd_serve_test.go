@@ -3,10 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -223,4 +231,75 @@ func TestByteSize(t *testing.T) {
 			t.Errorf("%q accepted", in)
 		}
 	}
+}
+
+// TestServeTLS: --tls-cert/--tls-key serve HTTPS and refuse TLS 1.1.
+func TestServeTLS(t *testing.T) {
+	t.Setenv("FACEGATE_TOKENS", "tok")
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeSelfSigned(t, certFile, keyFile)
+
+	saved := newPipeline
+	newPipeline = func(string) (face.Verifier, error) { return &stubVerifier{}, nil }
+	defer func() { newPipeline = saved }()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs, code := make(chan net.Addr, 1), make(chan int, 1)
+	var stderr lockedBuffer
+	go func() {
+		code <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--models", dir, "--tls-cert", certFile, "--tls-key", keyFile},
+			serveOptions{stderr: &stderr, listened: func(a net.Addr) { addrs <- a }})
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-addrs:
+	case c := <-code:
+		t.Fatalf("serve exited %d: %s", c, stderr.String())
+	}
+	client := func(maxVersion uint16) *http.Client {
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MaxVersion: maxVersion}}}
+	}
+	r, err := client(tls.VersionTLS12).Get("https://" + addr.String() + "/healthz")
+	if err != nil {
+		t.Fatalf("TLS 1.2: %v", err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 200 {
+		t.Errorf("healthz over TLS: %d", r.StatusCode)
+	}
+	if _, err := client(tls.VersionTLS11).Get("https://" + addr.String() + "/healthz"); err == nil {
+		t.Error("TLS 1.1 accepted")
+	}
+	if !strings.Contains(stderr.String(), "https://") {
+		t.Error("startup message does not say https")
+	}
+	cancel()
+	if c := <-code; c != 0 {
+		t.Errorf("exit %d", c)
+	}
+}
+
+func writeSelfSigned(t *testing.T, certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
 }
