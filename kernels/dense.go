@@ -122,13 +122,7 @@ func (j *denseJob) run(_, lo, hi int) {
 		pan := d.a.data[r*k*mr : (r+1)*k*mr]
 		for row := 0; row < j.rows; row++ {
 			x := j.x[row*k : (row+1)*k]
-			clear(acc)
-			for p, xv := range x {
-				ap := pan[p*mr : (p+1)*mr]
-				for i, av := range ap {
-					acc[i] += av * xv
-				}
-			}
+			gemvPanel(acc, pan, x)
 			y := j.y[row*n : (row+1)*n]
 			for i := 0; i < mr && r*mr+i < n; i++ {
 				o := r*mr + i
@@ -137,6 +131,46 @@ func (j *denseJob) run(_, lo, hi int) {
 					v += d.bias[o]
 				}
 				y[o] = activate1(v, d.act, 0)
+			}
+		}
+	}
+}
+
+// gemvPanel sets acc[i] = Σ_p pan[p·MR+i]·x[p] for one packed row panel
+// (MR = len(acc)). The common panel heights keep their sums in registers.
+func gemvPanel(acc, pan, x []float32) {
+	switch len(acc) {
+	case 8:
+		var a0, a1, a2, a3, a4, a5, a6, a7 float32
+		for p, xv := range x {
+			ap := pan[p*8 : p*8+8 : p*8+8]
+			a0 += ap[0] * xv
+			a1 += ap[1] * xv
+			a2 += ap[2] * xv
+			a3 += ap[3] * xv
+			a4 += ap[4] * xv
+			a5 += ap[5] * xv
+			a6 += ap[6] * xv
+			a7 += ap[7] * xv
+		}
+		acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7] = a0, a1, a2, a3, a4, a5, a6, a7
+	case 4:
+		var a0, a1, a2, a3 float32
+		for p, xv := range x {
+			ap := pan[p*4 : p*4+4 : p*4+4]
+			a0 += ap[0] * xv
+			a1 += ap[1] * xv
+			a2 += ap[2] * xv
+			a3 += ap[3] * xv
+		}
+		acc[0], acc[1], acc[2], acc[3] = a0, a1, a2, a3
+	default:
+		mr := len(acc)
+		clear(acc)
+		for p, xv := range x {
+			ap := pan[p*mr : (p+1)*mr]
+			for i, av := range ap {
+				acc[i] += av * xv
 			}
 		}
 	}
