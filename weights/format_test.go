@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
@@ -627,5 +628,92 @@ func TestPortablePaths(t *testing.T) {
 	w := got.Graph.Tensors[0].Float
 	if p := uintptr(unsafe.Pointer(&w[0])); p >= uintptr(unsafe.Pointer(&native[0])) && p < uintptr(unsafe.Pointer(&native[0]))+uintptr(len(native)) {
 		t.Error("tensor aliases the file although the host claims to be big-endian")
+	}
+}
+
+// benchModel is a model the size of the embedders (about 4M weights).
+func benchModel() *Model {
+	m := testModel()
+	for i := range 16 {
+		w := make([]float32, 256<<10)
+		m.Graph.Tensors = append(m.Graph.Tensors, Tensor{Name: "w" + string(rune('a'+i)), DType: Float32, Shape: []int64{256, 1024}, Float: w})
+	}
+	return m
+}
+
+func BenchmarkRead(b *testing.B) {
+	data := encode(b, benchModel())
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Read(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	m := benchModel()
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := Write(&buf, m); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(buf.Len()))
+	}
+}
+
+// TestMemoryBound reads headers built from the smallest possible records
+// (attributes of 9 bytes, nodes of 20) and checks that the loader's memory
+// stays within a fixed multiple of the file size: the decoded structs are
+// larger than their encodings, but never by more than a constant.
+func TestMemoryBound(t *testing.T) {
+	for _, attrsPerNode := range []int{0, maxAttrs} {
+		var e encoder
+		for range 5 {
+			e.str("")
+		}
+		for range 5 {
+			e.u32(0) // mean, std, extra, inputs, outputs
+		}
+		e.u32(0) // tensors
+		nodes := 20000
+		if attrsPerNode > 0 {
+			nodes = 50
+		}
+		e.u32(uint32(nodes))
+		for range nodes {
+			e.str("")
+			e.str("Op")
+			e.u32(0)
+			e.u32(0)
+			e.u32(uint32(attrsPerNode))
+			for range attrsPerNode {
+				e.str("")
+				e.u8(uint8(AttrFloat))
+				e.f32(1)
+			}
+		}
+		b := make([]byte, alignUp(preambleSize+uint64(len(e.buf))))
+		copy(b, magic)
+		le := binary.LittleEndian
+		le.PutUint32(b[8:], Version)
+		le.PutUint64(b[16:], preambleSize)
+		le.PutUint64(b[24:], uint64(len(e.buf)))
+		le.PutUint64(b[32:], uint64(len(b)))
+		copy(b[preambleSize:], e.buf)
+		b = fixChecksums(b)
+
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := Read(b)
+		runtime.ReadMemStats(&after)
+		if (err == nil) != (attrsPerNode == 0) {
+			t.Fatalf("%d attributes per node: Read = %v", attrsPerNode, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 20*uint64(len(b)) {
+			t.Errorf("%d attributes per node: allocated %d bytes reading a %d-byte file (%.1fx)",
+				attrsPerNode, n, len(b), float64(n)/float64(len(b)))
+		}
 	}
 }
