@@ -2,17 +2,20 @@
 // the same inputs, interleaved in one run so that both see the same machine
 // load, and prints a table of medians and the facegate/ORT ratio.
 //
-//	go run ./bench/cmd/peer [-runs 30] [-rounds 3] [-threads 1,2] [-nets yunet640,...]
+//	go run ./bench/cmd/peer [-runs 30] [-rounds 3] [-threads 1,2] [-nets yunet640,...] [-json peer.json]
 //
 // Both sides are separate processes timed the same way: `facegate infer
 // --time N` and `node ort-run.mjs --time N` each do 10 warm-up runs and then
 // print the median and minimum of N runs. With several rounds the table shows
 // the median of the per-round medians. ONNX Runtime comes from
 // bench/peer/node_modules (npm install --ignore-scripts in bench/peer).
+// -json also writes the table, with every round's numbers, for
+// bench/cmd/report.
 package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +27,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/facegate/facegate/weights/npy"
 )
@@ -55,9 +59,10 @@ func main() {
 	sharedDir := flag.String("shared", envOr("FACEGATE_SHARED", "../shared"), "the shared data directory")
 	peerDir := flag.String("peer", "bench/peer", "directory holding node_modules/onnxruntime-node")
 	out := flag.String("out", "", "also write the table (markdown) to this file")
+	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	flag.Parse()
 
-	if err := run(*runs, *rounds, *threadList, *only, *sharedDir, *peerDir, *out); err != nil {
+	if err := run(*runs, *rounds, *threadList, *only, *sharedDir, *peerDir, *out, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
 		os.Exit(1)
 	}
@@ -70,7 +75,33 @@ func envOr(k, def string) string {
 	return def
 }
 
-func run(runs, rounds int, threadList, only, sharedDir, peerDir, out string) error {
+// Result is the JSON form of the table (-json).
+type Result struct {
+	GOOS    string `json:"goos"`
+	GOARCH  string `json:"goarch"`
+	CPUs    int    `json:"cpus"`
+	Host    string `json:"host"`
+	Runs    int    `json:"runs"`
+	Rounds  int    `json:"rounds"`
+	ORT     string `json:"ort"`
+	Rows    []Row  `json:"rows"`
+	Started string `json:"started"`
+}
+
+// Row is one network at one thread count: medians over rounds, and each
+// round's median.
+type Row struct {
+	Network    string    `json:"network"`
+	Threads    int       `json:"threads"`
+	FacegateMS float64   `json:"facegate_ms"`
+	ORTMS      float64   `json:"ort_ms"`
+	Ratio      float64   `json:"ratio"` // facegate/ORT: below 1 means facegate is faster
+	FacegateR  []float64 `json:"facegate_rounds_ms"`
+	ORTR       []float64 `json:"ort_rounds_ms"`
+}
+
+func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut string) error {
+	started := time.Now().UTC().Format(time.RFC3339)
 	threads, err := parseInts(threadList)
 	if err != nil {
 		return err
@@ -150,6 +181,8 @@ func run(runs, rounds int, threadList, only, sharedDir, peerDir, out string) err
 
 	var b bytes.Buffer
 	host, _ := os.Hostname()
+	res := Result{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), Host: host,
+		Runs: runs, Rounds: rounds, ORT: "onnxruntime-node 1.30", Started: started}
 	fmt.Fprintf(&b, "facegate vs ONNX Runtime (onnxruntime-node 1.30), %s/%s, %d CPUs, host %s; median of %d rounds x %d runs\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), host, rounds, runs)
 	fmt.Fprintln(&b, "| network | threads | facegate ms | ORT ms | facegate/ORT |")
@@ -159,11 +192,22 @@ func run(runs, rounds int, threadList, only, sharedDir, peerDir, out string) err
 			k := key{n.name, t}
 			f, o := median(fg[k]), median(ort[k])
 			fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f | %.2f |\n", n.name, t, f, o, f/o)
+			res.Rows = append(res.Rows, Row{Network: n.name, Threads: t, FacegateMS: f, ORTMS: o, Ratio: f / o,
+				FacegateR: fg[k], ORTR: ort[k]})
 		}
 	}
 	os.Stdout.Write(b.Bytes())
 	if out != "" {
-		return os.WriteFile(out, b.Bytes(), 0o644)
+		if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	if jsonOut != "" {
+		data, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(jsonOut, append(data, '\n'), 0o644)
 	}
 	return nil
 }
