@@ -124,9 +124,8 @@ func (s *Server) okayVerify(ctx context.Context, w http.ResponseWriter, ri *reqI
 	}
 	ri.timings = result.Timings
 	fi := newFacegateInfo(requestID, opt.Mode, result, okayImageName)
-	if len(fi.Failed) > 0 {
-		// The selfie failed a quality check the vendor has a code for.
-		s.okayError(w, ri, http.StatusOK, map[string]any{"error": fi.Failed[0], "request_id": requestID, "facegate": fi})
+	if code := okayQualityError(result, s.cfg.OkayFaceQualityErrors); code != "" {
+		s.okayError(w, ri, http.StatusOK, map[string]any{"error": code, "request_id": requestID, "facegate": fi})
 		return
 	}
 	p := finite(result.Liveness.Probability)
@@ -136,6 +135,30 @@ func (s *Server) okayVerify(ctx context.Context, w http.ResponseWriter, ri *reqI
 		ResultIDCard:      okayConfidence{Confidence: 100 * finite(result.Score)},
 		Facegate:          fi,
 	})
+}
+
+// okayQualityError returns the vendor code that replaces the result, or ""
+// (decided). The selfie's failed quality checks always show in
+// facegate.failed_checks and lower imageBestLiveness.quality, but they only
+// replace the result when liveness could not be judged at all (no room
+// for the context crop: the face is cropped, at the border or too close),
+// or, with strict set, whenever any coded check fails. Rejecting every
+// selfie under the vendor's 180 px guidance by default would refuse
+// ordinary 640x480 webcam captures whose liveness is clear.
+func okayQualityError(r *face.Result, strict bool) string {
+	codes := failedCodes(&r.Probe)
+	if strict && len(codes) > 0 {
+		return codes[0]
+	}
+	if r.Liveness.Outcome != face.InsufficientContext {
+		return ""
+	}
+	for _, c := range codes {
+		if c == "FACE_CROPPED" || c == "FACE_CLOSE_TO_BORDER" || c == "FACE_TOO_CLOSE" {
+			return c
+		}
+	}
+	return "FACE_CLOSE_TO_BORDER"
 }
 
 type okayResponse struct {

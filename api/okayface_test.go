@@ -79,20 +79,30 @@ func TestOkayFaceFaceOutcomes(t *testing.T) {
 		face.Check{Name: "face_size", Value: 120, Threshold: 180, Passed: false, Code: "FACE_TOO_SMALL"},
 		face.Check{Name: "yaw", Value: 30, Threshold: 20, Passed: false, Code: "FACE_ANGLE_TOO_LARGE"},
 		face.Check{Name: "blur", Value: 3, Threshold: 40, Passed: false})
+	border := goodResult(1)
+	border.Liveness = face.Liveness{Outcome: face.InsufficientContext, Probability: 0.8}
+	border.Probe.Quality.Checks = append(border.Probe.Quality.Checks,
+		face.Check{Name: "face_size", Value: 120, Threshold: 180, Passed: false, Code: "FACE_TOO_SMALL"},
+		face.Check{Name: "face_fraction", Value: 0.9, Threshold: 0.8, Passed: false, Code: "FACE_TOO_CLOSE"})
+	noCode := goodResult(1)
+	noCode.Liveness = face.Liveness{Outcome: face.InsufficientContext, Probability: 0.8}
 	for _, tc := range []struct {
-		name  string
-		err   error
-		res   *face.Result
-		code  string
-		image string
+		name   string
+		strict bool
+		err    error
+		res    *face.Result
+		code   string
+		image  string
 	}{
-		{"no face in selfie", &face.ImageError{Image: "probe", Err: face.ErrNoFace}, nil, "FACE_NOT_FOUND", "imageBest"},
-		{"no face on card", &face.ImageError{Image: "gallery[0]", Err: face.ErrNoFace}, nil, "FACE_NOT_FOUND", "imageIdCard"},
-		{"several faces", &face.ImageError{Image: "probe", Err: face.ErrTooManyFaces}, nil, "TOO_MANY_FACES", "imageBest"},
-		{"quality code", nil, small, "FACE_TOO_SMALL", ""},
+		{"no face in selfie", false, &face.ImageError{Image: "probe", Err: face.ErrNoFace}, nil, "FACE_NOT_FOUND", "imageBest"},
+		{"no face on card", false, &face.ImageError{Image: "gallery[0]", Err: face.ErrNoFace}, nil, "FACE_NOT_FOUND", "imageIdCard"},
+		{"several faces", false, &face.ImageError{Image: "probe", Err: face.ErrTooManyFaces}, nil, "TOO_MANY_FACES", "imageBest"},
+		{"liveness impossible: its code", false, nil, border, "FACE_TOO_CLOSE", ""},
+		{"liveness impossible, no coded check", false, nil, noCode, "FACE_CLOSE_TO_BORDER", ""},
+		{"strict: first coded check", true, nil, small, "FACE_TOO_SMALL", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, nil)
+			e := newEnv(t, func(c *Config) { c.OkayFaceQualityErrors = tc.strict })
 			e.fake.err, e.fake.result = tc.err, tc.res
 			r := e.okay(okayBody(nil))
 			if r.status != 200 {
@@ -109,12 +119,29 @@ func TestOkayFaceFaceOutcomes(t *testing.T) {
 			if tc.image != "" && fg["image"] != tc.image {
 				t.Errorf("facegate.image %v, want %s", fg["image"], tc.image)
 			}
-			if tc.res != nil {
-				if f := fg["failed_checks"].([]any); len(f) != 2 || f[1] != "FACE_ANGLE_TOO_LARGE" {
-					t.Errorf("failed_checks %v", f)
-				}
-			}
 		})
+	}
+}
+
+// TestOkayFaceQualityNotStrict: by default failed quality checks with codes
+// are reported, not turned into errors, while liveness could be judged.
+func TestOkayFaceQualityNotStrict(t *testing.T) {
+	e := newEnv(t, nil)
+	res := goodResult(1)
+	res.Probe.Quality.Probability = 0.02
+	res.Probe.Quality.Checks = append(res.Probe.Quality.Checks,
+		face.Check{Name: "face_size", Value: 120, Threshold: 180, Passed: false, Code: "FACE_TOO_SMALL"},
+		face.Check{Name: "yaw", Value: 30, Threshold: 20, Passed: false, Code: "FACE_ANGLE_TOO_LARGE"})
+	e.fake.result = res
+	m := e.okay(okayBody(nil)).json(t)
+	if _, isErr := m["error"]; isErr {
+		t.Fatalf("refused: %v", m)
+	}
+	if q := m["imageBestLiveness"].(map[string]any)["quality"]; q != 0.02 {
+		t.Errorf("quality %v", q)
+	}
+	if f := m["facegate"].(map[string]any)["failed_checks"].([]any); len(f) != 2 || f[0] != "FACE_TOO_SMALL" || f[1] != "FACE_ANGLE_TOO_LARGE" {
+		t.Errorf("failed_checks %v", f)
 	}
 }
 

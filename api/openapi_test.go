@@ -222,7 +222,8 @@ func TestOpenAPIResponses(t *testing.T) {
 	v := loadOpenAPI(t)
 	const vp, op = "/v2/face-recognition/compare-live", "/api/faceid/v2-2/verify"
 	quality := goodResult(1)
-	quality.Probe.Quality.Checks = append(quality.Probe.Quality.Checks, face.Check{Name: "yaw", Value: 31, Threshold: 20, Code: "FACE_ANGLE_TOO_LARGE"})
+	quality.Liveness = face.Liveness{Outcome: face.InsufficientContext, Probability: 0.7}
+	quality.Probe.Quality.Checks = append(quality.Probe.Quality.Checks, face.Check{Name: "border", Value: 0.01, Threshold: 0.05, Code: "FACE_CLOSE_TO_BORDER"})
 	seen := map[string]bool{}
 	for _, tc := range []struct {
 		name string

@@ -46,6 +46,11 @@ type Config struct {
 	// is unchanged), for legacy clients that treat any other status as a
 	// transport failure.
 	OkayFaceErrors200 bool
+	// OkayFaceQualityErrors answers with the vendor's quality code
+	// (FACE_TOO_SMALL, FACE_ANGLE_TOO_LARGE, ...) whenever the selfie fails
+	// a coded quality check, instead of only when liveness could not be
+	// judged; see okayQualityError.
+	OkayFaceQualityErrors bool
 
 	// Ready reports whether the models are loaded and a warm-up inference has
 	// run; until then /readyz and the API endpoints answer 503. nil: ready.

@@ -27,22 +27,21 @@ import (
 
 	"github.com/facegate/facegate/api"
 	"github.com/facegate/facegate/nets/face"
+	"github.com/facegate/facegate/nets/imageio"
 )
 
 func init() {
 	register("serve", "run the Verifik and OkayFace verification HTTP service", runServe)
 }
 
-// newPipeline loads the face pipeline from a models directory. It is the
-// one seam between the service and nets/face, replaced in tests.
-//
-// PIPELINE ADAPTER: face.New(face.Config{ModelsDir: dir}) is not in
-// nets/face yet; until it lands this reports that, and `facegate serve`
-// stays up answering 503 on the API endpoints. Replace the body with
-//
-//	return face.New(face.Config{ModelsDir: dir})
-var newPipeline = func(dir string) (face.Verifier, error) {
-	return nil, errors.New("the face pipeline (face.New) is not part of this build yet")
+// newPipeline loads the face pipeline; the one seam between the service
+// and nets/face, replaced in tests.
+var newPipeline = func(cfg face.Config) (face.Verifier, error) {
+	p, err := face.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // serveOptions are the process-level parts of serve that tests replace.
@@ -91,12 +90,14 @@ flags:
 	fs.Var(&maxBody, "max-body", "request body limit (bytes; K, M, G suffixes are powers of 1024)")
 	maxImage := byteSize(3 << 20)
 	fs.Var(&maxImage, "max-image", "decoded bytes per image")
+	maxPixels := fs.Int("max-pixels", imageio.DefaultMaxPixels, "most pixels per decoded image (width×height)")
 	maxGallery := fs.Int("max-gallery", 10, "most Verifik gallery images per request")
 	concurrency := fs.Int("concurrency", runtime.GOMAXPROCS(0), "verifications running at once")
 	queue := fs.Int("queue", 0, "requests that may wait for a slot (0: 2×concurrency, -1: none); beyond: 503")
 	queueWait := fs.Duration("queue-wait", 2*time.Second, "longest wait for a slot before 503")
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request deadline")
 	okay200 := fs.Bool("okayface-errors-200", false, "answer every OkayFace error with HTTP 200 (same body), for strict legacy clients")
+	okayQuality := fs.Bool("okayface-quality-errors", false, "answer OkayFace with the quality code (FACE_TOO_SMALL, ...) whenever the selfie fails a coded check, not only when liveness cannot be judged")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -128,17 +129,18 @@ flags:
 	var verifier atomic.Pointer[face.Verifier]
 	var ready atomic.Bool
 	srv := api.NewServer(api.Config{
-		Credentials:       creds,
-		Logger:            logger,
-		MaxBodyBytes:      int64(maxBody),
-		MaxImageBytes:     int(maxImage),
-		MaxGallery:        *maxGallery,
-		Concurrency:       *concurrency,
-		Queue:             *queue,
-		QueueWait:         *queueWait,
-		RequestTimeout:    *timeout,
-		OkayFaceErrors200: *okay200,
-		Ready:             ready.Load,
+		Credentials:           creds,
+		Logger:                logger,
+		MaxBodyBytes:          int64(maxBody),
+		MaxImageBytes:         int(maxImage),
+		MaxGallery:            *maxGallery,
+		Concurrency:           *concurrency,
+		Queue:                 *queue,
+		QueueWait:             *queueWait,
+		RequestTimeout:        *timeout,
+		OkayFaceErrors200:     *okay200,
+		OkayFaceQualityErrors: *okayQuality,
+		Ready:                 ready.Load,
 	}, lateVerifier{&verifier})
 	hs := srv.HTTPServer(*addr)
 
@@ -183,7 +185,14 @@ flags:
 	loadErr := make(chan error, 1)
 	go func() {
 		start := time.Now()
-		v, err := newPipeline(modelsDir)
+		// One inference thread per session: requests already run one per
+		// core (--concurrency), and the gallery images of one request in
+		// parallel.
+		v, err := newPipeline(face.Config{
+			ModelsDir: modelsDir,
+			Threads:   1,
+			Limits:    imageio.Limits{MaxBytes: int(maxImage), MaxPixels: *maxPixels},
+		})
 		if err == nil {
 			err = warmUp(ctx, v)
 		}
@@ -233,6 +242,11 @@ loop:
 	}
 	if debug != nil {
 		debug.Close()
+	}
+	if v := verifier.Load(); v != nil {
+		if c, ok := (*v).(interface{ Close() }); ok {
+			c.Close()
+		}
 	}
 	return code
 }

@@ -65,7 +65,7 @@ func (l *lockedBuffer) String() string {
 func startServe(t *testing.T, v face.Verifier, args ...string) (base string, stderr *lockedBuffer, stop func(), code chan int) {
 	t.Helper()
 	saved := newPipeline
-	newPipeline = func(dir string) (face.Verifier, error) { return v, nil }
+	newPipeline = func(face.Config) (face.Verifier, error) { return v, nil }
 	t.Cleanup(func() { newPipeline = saved })
 	stderr = &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -207,7 +207,7 @@ func TestServeBadFlags(t *testing.T) {
 
 func TestServePipelineFailure(t *testing.T) {
 	saved := newPipeline
-	newPipeline = func(string) (face.Verifier, error) { return nil, errors.New("no models") }
+	newPipeline = func(face.Config) (face.Verifier, error) { return nil, errors.New("no models") }
 	defer func() { newPipeline = saved }()
 	var stderr lockedBuffer
 	if c := serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--models", t.TempDir()}, serveOptions{stderr: &stderr}); c != 1 {
@@ -241,7 +241,7 @@ func TestServeTLS(t *testing.T) {
 	writeSelfSigned(t, certFile, keyFile)
 
 	saved := newPipeline
-	newPipeline = func(string) (face.Verifier, error) { return &stubVerifier{}, nil }
+	newPipeline = func(face.Config) (face.Verifier, error) { return &stubVerifier{}, nil }
 	defer func() { newPipeline = saved }()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs, code := make(chan net.Addr, 1), make(chan int, 1)
