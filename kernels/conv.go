@@ -137,7 +137,7 @@ func (c *Conv) Params() ConvParams { return c.p }
 // inH×inW input when it runs without a Pool.
 func (c *Conv) ScratchSize(inH, inW int) int {
 	if c.kind == convDepthwise {
-		if depthwisePaddedOK(&c.p) {
+		if _, ow := c.p.OutSize(inH, inW); depthwisePaddedOK(&c.p) && ow < depthwisePaddedMaxW {
 			return depthwisePaddedScratch(&c.p, inH, inW)
 		}
 		return 0

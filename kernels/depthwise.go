@@ -42,7 +42,7 @@ func (j *depthwiseJob) run(w, lo, hi int) {
 	taps := p.KH * p.KW
 	inPlane, outPlane := j.inH*j.inW, j.outH*j.outW
 	var buf []float32
-	padded := dwRow3x3 != nil && depthwisePaddedOK(&p)
+	padded := dwRow3x3 != nil && depthwisePaddedOK(&p) && j.outW < depthwisePaddedMaxW
 	if padded {
 		size := depthwisePaddedScratch(&p, j.inH, j.inW)
 		if j.pool != nil {
@@ -72,6 +72,12 @@ func (j *depthwiseJob) run(w, lo, hi int) {
 		depthwisePlane(&p, in, j.inH, j.inW, k, b, c.act, s, out, j.outH, j.outW)
 	}
 }
+
+// depthwisePaddedMaxW is the output width from which depthwisePlane (row
+// kernel on the rows' interiors, scalar borders) beats copying the plane
+// into a padded buffer and back: on wide planes the borders are a small
+// share and the copies would stream the plane through L2 twice more.
+const depthwisePaddedMaxW = 48
 
 // depthwisePaddedOK reports whether depthwisePadded applies: 3×3 taps,
 // no dilation, stride 1 or 2 in both directions.
@@ -186,13 +192,23 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 		switch {
 		case fast3 && kyA == 0 && kyB == 3 && dwRow3x3 != nil && (sw == 1 || sw == 2) && owHi > owLo:
 			// The level's vector row kernel, activation fused (not sigmoid).
-			x := iy0*inW + owLo*sw - p.PadLeft
 			activate := act == ActReLU || act == ActPReLU
 			var s float32
 			if act == ActPReLU {
 				s = slope
 			}
-			dwRow3x3(orow[owLo:owHi], in[x:], in[x+inW:], in[x+2*inW:], (*[9]float32)(k), sw, bias, s, activate)
+			// Whole multiples of 16 outputs (a number of vector blocks at
+			// every level), then the last 16 again, overlapping, instead of
+			// a scalar tail.
+			n := owHi - owLo
+			if n >= 16 && n%16 != 0 {
+				n &^= 15
+				o := owHi - 16
+				x := iy0*inW + o*sw - p.PadLeft
+				dwRow3x3(orow[o:owHi], in[x:], in[x+inW:], in[x+2*inW:], (*[9]float32)(k), sw, bias, s, activate)
+			}
+			x := iy0*inW + owLo*sw - p.PadLeft
+			dwRow3x3(orow[owLo:owLo+n], in[x:], in[x+inW:], in[x+2*inW:], (*[9]float32)(k), sw, bias, s, activate)
 			activateRow(orow[:owLo], act, slope)
 			activateRow(orow[owHi:], act, slope)
 			if act == ActSigmoid {
