@@ -214,6 +214,11 @@ func Load(m *weights.Model, opt Options) (*Model, error) {
 	for i := range g.Nodes {
 		wn := &g.Nodes[i]
 		em.origOps[wn.Op]++
+		if strings.HasPrefix(wn.Op, "fg.") {
+			// Reserved for the engine's own fused operators, which files
+			// never contain (weights/FORMAT.md).
+			return nil, fmt.Errorf("engine: unsupported operator %s (node %q): the fg. prefix is reserved", wn.Op, wn.Name)
+		}
 		n := &node{name: wn.Name, op: wn.Op, attrs: wn.Attrs}
 		for _, in := range wn.Inputs {
 			if in == "" {

@@ -237,11 +237,13 @@ func TestUnknownOperator(t *testing.T) {
 	wm := importModel(t, "2.7_80x80_MiniFASNetV2.onnx")
 	cp := *wm
 	cp.Graph.Nodes = append([]weights.Node{}, wm.Graph.Nodes...)
-	cp.Graph.Nodes[3].Op = "Frobnicate"
 	cp.Graph.Nodes[3].Name = "the_node"
-	_, err := Load(&cp, Options{})
-	if err == nil || !strings.Contains(err.Error(), "Frobnicate") || !strings.Contains(err.Error(), "the_node") {
-		t.Fatalf("err = %v, want it to name the operator and the node", err)
+	for _, op := range []string{"Frobnicate", "fg.Dense", "fg.ChannelAffine", "fg.Copy"} {
+		cp.Graph.Nodes[3].Op = op
+		_, err := Load(&cp, Options{})
+		if err == nil || !strings.Contains(err.Error(), op) || !strings.Contains(err.Error(), "the_node") {
+			t.Fatalf("err = %v, want it to name the operator %s and the node", err, op)
+		}
 	}
 }
 
