@@ -50,10 +50,16 @@ func (p ConvParams) normalized() ConvParams {
 
 // Convolution strategies chosen by NewConv.
 const (
-	convDirect    = iota // 1×1, stride 1, no padding: GEMM straight on the input planes
-	convIm2col           // general: im2col written into packed B panels, then GEMM
-	convDepthwise        // groups == InC == OutC: one filter per channel
+	convDirect        = iota // 1×1, stride 1, no padding: GEMM straight on the input planes
+	convIm2col               // general: im2col written into packed B panels, then GEMM
+	convDepthwise            // groups == InC == OutC: one filter per channel
+	convGroupedDirect        // many groups of ≤ groupedDirectMax channels: summed depthwise passes
 )
+
+// groupedDirectMax is the largest number of input and of output channels
+// per group for which a grouped convolution runs as depthwise passes rather
+// than per-group GEMMs.
+const groupedDirectMax = 4
 
 // Conv is a convolution with its weights packed; shared read-only by
 // sessions. Weights are OutC × InC/Groups × KH × KW (ONNX layout).
@@ -116,6 +122,10 @@ func NewConv(p ConvParams, w, bias []float32, act ActKind, slope []float32) (*Co
 		c.kind = convDepthwise
 		c.w = append([]float32(nil), w...)
 		return c, nil
+	case p.Groups > 1 && cin <= groupedDirectMax && p.OutC/p.Groups <= groupedDirectMax:
+		c.kind = convGroupedDirect
+		c.w = append([]float32(nil), w...)
+		return c, nil
 	case p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
 		p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0:
 		c.kind = convDirect
@@ -136,11 +146,16 @@ func (c *Conv) Params() ConvParams { return c.p }
 // ScratchSize is the number of floats of ctx.Scratch Run needs for an
 // inH×inW input when it runs without a Pool.
 func (c *Conv) ScratchSize(inH, inW int) int {
-	if c.kind == convDepthwise {
-		if _, ow := c.p.OutSize(inH, inW); depthwisePaddedOK(&c.p) && ow < depthwisePaddedMaxW {
-			return depthwisePaddedScratch(&c.p, inH, inW)
+	if c.kind == convDepthwise || c.kind == convGroupedDirect {
+		oh, ow := c.p.OutSize(inH, inW)
+		size := 0
+		if depthwisePaddedOK(&c.p) && ow < depthwisePaddedMaxW {
+			size = depthwisePaddedScratch(&c.p, inH, inW)
 		}
-		return 0
+		if c.kind == convGroupedDirect {
+			size += oh * ow
+		}
+		return size
 	}
 	oh, ow := c.p.OutSize(inH, inW)
 	if oh*ow == 0 {
@@ -160,7 +175,7 @@ func (c *Conv) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
 	if outH*outW == 0 {
 		return
 	}
-	if c.kind == convDepthwise {
+	if c.kind == convDepthwise || c.kind == convGroupedDirect {
 		c.runDepthwise(ctx, in, inH, inW, out, outH, outW)
 		return
 	}

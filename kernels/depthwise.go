@@ -11,6 +11,11 @@ import "sync"
 // When the CPU level has a vector 3×3 row kernel (dwRow3x3), 3×3 stride-1/2
 // planes go through depthwisePadded instead. Channels are split across the
 // Pool.
+//
+// Grouped convolutions with very few channels per group (convGroupedDirect,
+// e.g. 64 groups of 2→2 channels) use the same code, one depthwise pass per
+// input channel of the group: as per-group GEMMs they would be 64 GEMMs of
+// two rows each, mostly padding of the micro-kernel's MR rows.
 
 type depthwiseJob struct {
 	c                    *Conv
@@ -29,7 +34,7 @@ func (c *Conv) runDepthwise(ctx *Ctx, in []float32, inH, inW int, out []float32,
 		j.serial = ctx.Scratch
 	}
 	// Aim for at least ~32K multiply-adds per chunk.
-	per := max(outH*outW*c.p.KH*c.p.KW, 1)
+	per := max(outH*outW*c.p.KH*c.p.KW*(c.p.InC/c.p.Groups), 1)
 	grain := max(1, (1<<15)/per)
 	ctx.pool().run(c.p.OutC, grain, j)
 	*j = depthwiseJob{}
@@ -41,10 +46,18 @@ func (j *depthwiseJob) run(w, lo, hi int) {
 	p := c.p
 	taps := p.KH * p.KW
 	inPlane, outPlane := j.inH*j.inW, j.outH*j.outW
-	var buf []float32
 	padded := dwRow3x3 != nil && depthwisePaddedOK(&p) && j.outW < depthwisePaddedMaxW
+	cin := p.InC / p.Groups // 1 for depthwise
+	mg := p.OutC / p.Groups
+	size := 0
 	if padded {
-		size := depthwisePaddedScratch(&p, j.inH, j.inW)
+		size = depthwisePaddedScratch(&p, j.inH, j.inW)
+	}
+	if cin > 1 {
+		size += outPlane // partial sums of the second and later input channels
+	}
+	var buf []float32
+	if size > 0 {
 		if j.pool != nil {
 			buf = j.pool.workerScratch(w, size)
 		} else if len(j.serial) >= size {
@@ -62,15 +75,39 @@ func (j *depthwiseJob) run(w, lo, hi int) {
 		if c.slope != nil {
 			s = c.slope[ch]
 		}
-		in := j.in[ch*inPlane : (ch+1)*inPlane]
 		out := j.out[ch*outPlane : (ch+1)*outPlane]
-		k := c.w[ch*taps : (ch+1)*taps]
-		if padded {
-			depthwisePadded(&p, in, j.inH, j.inW, k, b, c.act, s, out, j.outH, j.outW, buf)
+		g := ch / mg
+		if cin == 1 {
+			in := j.in[g*inPlane : (g+1)*inPlane]
+			depthwiseOne(&p, in, j.inH, j.inW, c.w[ch*taps:(ch+1)*taps], b, c.act, s, out, j.outH, j.outW, padded, buf)
 			continue
 		}
-		depthwisePlane(&p, in, j.inH, j.inW, k, b, c.act, s, out, j.outH, j.outW)
+		// Grouped with few channels per group: one depthwise pass per
+		// input channel of the group, summed, then the activation.
+		tmp := buf[len(buf)-outPlane:]
+		for ci := 0; ci < cin; ci++ {
+			in := j.in[(g*cin+ci)*inPlane : (g*cin+ci+1)*inPlane]
+			k := c.w[(ch*cin+ci)*taps : (ch*cin+ci+1)*taps]
+			if ci == 0 {
+				depthwiseOne(&p, in, j.inH, j.inW, k, b, ActNone, 0, out, j.outH, j.outW, padded, buf)
+				continue
+			}
+			depthwiseOne(&p, in, j.inH, j.inW, k, 0, ActNone, 0, tmp, j.outH, j.outW, padded, buf)
+			for i, v := range tmp {
+				out[i] += v
+			}
+		}
+		activateRow(out, c.act, s)
 	}
+}
+
+// depthwiseOne convolves one input plane with one filter.
+func depthwiseOne(p *ConvParams, in []float32, inH, inW int, k []float32, bias float32, act ActKind, slope float32, out []float32, outH, outW int, padded bool, buf []float32) {
+	if padded {
+		depthwisePadded(p, in, inH, inW, k, bias, act, slope, out, outH, outW, buf)
+		return
+	}
+	depthwisePlane(p, in, inH, inW, k, bias, act, slope, out, outH, outW)
 }
 
 // depthwisePaddedMaxW is the output width from which depthwisePlane (row
