@@ -52,7 +52,7 @@ func (s *Server) okayface(w http.ResponseWriter, r *http.Request) {
 	f, err := s.readOkayFields(w, r)
 	switch {
 	case errors.Is(err, errTooLarge):
-		s.okayError(w, ri, http.StatusRequestEntityTooLarge, map[string]any{"error": "PAYLOAD_TOO_LARGE"})
+		s.okayError(w, ri, http.StatusRequestEntityTooLarge, okayTooLarge())
 		return
 	case err != nil:
 		// Decided: a body that is not JSON or a form is a 400 in the error shape.
@@ -89,7 +89,7 @@ func (s *Server) okayface(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if errors.Is(err, errTooLarge) {
-		s.okayError(w, ri, http.StatusRequestEntityTooLarge, map[string]any{"error": "PAYLOAD_TOO_LARGE"})
+		s.okayError(w, ri, http.StatusRequestEntityTooLarge, okayTooLarge())
 		return
 	}
 	s.okayError(w, ri, http.StatusUnsupportedMediaType, okayErr("Photo format error", nil))
@@ -104,8 +104,7 @@ func (s *Server) okayVerify(ctx context.Context, w http.ResponseWriter, ri *reqI
 	}
 	if !s.cfg.Ready() || !s.lim.acquire(ctx) {
 		s.met.rejected(epOkayFace)
-		s.retryAfter(w)
-		s.okayError(w, ri, http.StatusServiceUnavailable, okayErr("SERVER_BUSY", nil))
+		s.okayBusy(w, ri)
 		return
 	}
 	defer s.lim.release()
@@ -189,6 +188,15 @@ func okayErr(code string, requestID *string) map[string]any {
 	return map[string]any{"error": code, "request_id": requestID}
 }
 
+// okayTooLarge is the only OkayFace body without a request_id.
+func okayTooLarge() map[string]any { return map[string]any{"error": "PAYLOAD_TOO_LARGE"} }
+
+// okayBusy answers 503 (decided: the vendor documents no overload body).
+func (s *Server) okayBusy(w http.ResponseWriter, ri *reqInfo) {
+	s.retryAfter(w)
+	s.okayError(w, ri, http.StatusServiceUnavailable, okayErr("SERVER_BUSY", nil))
+}
+
 func okayStatus(message string) map[string]any {
 	return map[string]any{"status": "error", "message": message, "result": nil}
 }
@@ -224,13 +232,12 @@ func (s *Server) okayFaceError(w http.ResponseWriter, ri *reqInfo, requestID str
 	case errors.Is(err, face.ErrTooManyFaces):
 		faceOutcome("TOO_MANY_FACES")
 	case errors.Is(err, face.ErrImageTooLarge):
-		s.okayError(w, ri, http.StatusRequestEntityTooLarge, map[string]any{"error": "PAYLOAD_TOO_LARGE"})
+		s.okayError(w, ri, http.StatusRequestEntityTooLarge, okayTooLarge())
 	case errors.Is(err, face.ErrNotImage), errors.Is(err, face.ErrFormat):
 		s.okayError(w, ri, http.StatusUnsupportedMediaType, okayErr("Photo format error", nil))
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		ri.err = err
-		s.retryAfter(w)
-		s.okayError(w, ri, http.StatusServiceUnavailable, okayErr("SERVER_BUSY", nil))
+		s.okayBusy(w, ri)
 	default:
 		ri.err = err
 		s.okayError(w, ri, http.StatusInternalServerError, okayErr("INTERNAL_ERROR", nil))

@@ -211,6 +211,11 @@ func verifikImageError(w http.ResponseWriter, ri *reqInfo, status int, message, 
 	writeJSON(w, status, verifikErrorBody{Message: message, Code: code, Image: image})
 }
 
+func (s *Server) verifikBusy(w http.ResponseWriter, ri *reqInfo) {
+	s.retryAfter(w)
+	verifikError(w, ri, http.StatusServiceUnavailable, "server_busy", "ERROR")
+}
+
 type verifikLivenessScore struct {
 	LivenessScore float64 `json:"liveness_score"`
 	MinScore      float64 `json:"min_score"`
@@ -304,8 +309,7 @@ func (s *Server) verifik(w http.ResponseWriter, r *http.Request) {
 
 	if !s.cfg.Ready() || !s.lim.acquire(ctx) {
 		s.met.rejected(epVerifik)
-		s.retryAfter(w)
-		verifikError(w, ri, http.StatusServiceUnavailable, "server_busy", "ERROR")
+		s.verifikBusy(w, ri)
 		return
 	}
 	defer s.lim.release()
@@ -407,8 +411,7 @@ func (s *Server) verifikFaceError(w http.ResponseWriter, ri *reqInfo, err error)
 		verifikImageError(w, ri, http.StatusPreconditionFailed, "too_many_faces", "ERROR", image)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		ri.err = err
-		s.retryAfter(w)
-		verifikError(w, ri, http.StatusServiceUnavailable, "server_busy", "ERROR")
+		s.verifikBusy(w, ri)
 	default:
 		ri.err = err
 		verifikError(w, ri, http.StatusInternalServerError, "internal_error", "ERROR")
