@@ -124,14 +124,12 @@ func gemmColBlock(nr, n, threads int) int {
 // gemmWorkerScratch is what one worker needs: a packed B block plus an edge
 // tile and padded bias and slope panels.
 func gemmWorkerScratch(kern microKernel, k, n, threads int) int {
-	kc := k
-	if kc > gemmKC {
-		kc = gemmKC
-	}
-	if kc < 1 {
-		kc = 1
-	}
-	cb := gemmColBlock(kern.nr, n, threads)
+	return gemmBlockScratch(kern, k, gemmColBlock(kern.nr, n, threads))
+}
+
+// gemmBlockScratch is gemmWorkerScratch for a column block of cb columns.
+func gemmBlockScratch(kern microKernel, k, cb int) int {
+	kc := min(max(k, 1), gemmKC)
 	return kc*cb + kern.mr*kern.nr + 2*kern.mr
 }
 
@@ -229,7 +227,6 @@ type gemmJob struct {
 	slope []float32 // nil unless PReLU
 	act   ActKind
 
-	threads   int
 	colBlock  int
 	colBlocks int
 	rowSpan   int // rows per unit, a multiple of MR
@@ -268,13 +265,24 @@ func (g *gemmJob) exec() {
 	if threads > 1 && a.m*g.n*max(a.k, 1) < gemmParallelMACs {
 		threads = 1
 	}
-	g.threads = threads
 	g.colBlock = gemmColBlock(nr, g.n, threads)
 	g.colBlocks = (g.n + g.colBlock - 1) / g.colBlock
 	mPanels := (a.m + mr - 1) / mr
 	g.rowSplits = 1
 	if g.colBlocks < threads {
 		g.rowSplits = min((threads+g.colBlocks-1)/g.colBlocks, mPanels)
+	}
+	if threads > 1 && g.colBlocks > 1 {
+		// Few columns (late, small planes): splitting the rows instead
+		// balances better when the column blocks would differ by a panel.
+		// Work is counted in micro-kernel tiles per unit.
+		panels := (g.n + nr - 1) / nr
+		byCols := (g.colBlock / nr) * mPanels
+		rows := min(threads, mPanels)
+		byRows := panels * ((mPanels + rows - 1) / rows)
+		if byRows < byCols && panels*nr <= gemmNC {
+			g.colBlock, g.colBlocks, g.rowSplits = panels*nr, 1, rows
+		}
 	}
 	g.rowSpan = (mPanels + g.rowSplits - 1) / g.rowSplits * mr
 	g.rowSplits = (a.m + g.rowSpan - 1) / g.rowSpan
@@ -287,7 +295,7 @@ func (g *gemmJob) exec() {
 }
 
 func (g *gemmJob) scratch(w int) []float32 {
-	size := gemmWorkerScratch(g.a.kern, g.a.k, g.n, g.threads)
+	size := gemmBlockScratch(g.a.kern, g.a.k, g.colBlock)
 	if g.pool != nil {
 		return g.pool.workerScratch(w, size)
 	}
