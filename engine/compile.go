@@ -55,6 +55,11 @@ func (m *Model) compileConv(n *node) error {
 	if w.isInt || len(w.shape) != 4 {
 		return fmt.Errorf("%s: only 2-D convolution (4-D weights) is supported, weights are %v", n, w.shape)
 	}
+	for _, d := range w.shape {
+		if d == 0 {
+			return fmt.Errorf("%s: weights of shape %v have an empty dimension", n, w.shape)
+		}
+	}
 	if n.convW == nil {
 		n.convW = w.f
 	}

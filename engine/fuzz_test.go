@@ -68,7 +68,7 @@ func fuzzGraph(data []byte) (*weights.Model, []int) {
 		}
 		switch op {
 		case "Conv":
-			oc, ic, k := small(), small(), small()
+			oc, ic, k := next()%5, small(), next()%4 // zero sizes too
 			n.Inputs = append(n.Inputs, konst([]int64{int64(oc), int64(ic), int64(k), int64(k)}, false))
 			if next()%2 == 0 {
 				n.Inputs = append(n.Inputs, konst([]int64{int64(oc)}, false))
@@ -80,14 +80,14 @@ func fuzzGraph(data []byte) (*weights.Model, []int) {
 			if next()%3 == 0 {
 				n.Inputs = append(n.Inputs, vals[next()%len(vals)])
 			} else {
-				n.Inputs = append(n.Inputs, konst([]int64{int64(small()), 1, 1}, false))
+				n.Inputs = append(n.Inputs, konst([]int64{int64(next() % 5), 1, 1}, false))
 			}
 		case "MaxPool", "AveragePool":
 			attr("kernel_shape", []int64{int64(small()), int64(small())})
 			attr("pads", ints(4))
 			attr("strides", []int64{int64(small()), int64(small())})
 		case "BatchNormalization":
-			c := int64(small())
+			c := int64(next() % 5)
 			for k := 0; k < 4; k++ {
 				n.Inputs = append(n.Inputs, konst([]int64{c}, false))
 			}

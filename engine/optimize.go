@@ -348,7 +348,7 @@ func (m *Model) foldIntoConv(q *node, scale, shift []float32) bool {
 		return false
 	}
 	w := m.values[q.in[1]].c
-	if w.isInt || len(w.shape) != 4 || w.shape[0] != len(scale) {
+	if w.isInt || len(w.shape) != 4 || w.shape[0] != len(scale) || len(scale) == 0 {
 		return false
 	}
 	var b []float32
