@@ -152,6 +152,9 @@ flags:
 	if *tlsCert != "" {
 		scheme = "https"
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	printStartup(so.stderr, scheme, ln.Addr(), modelsDir, creds, generated)
 	if so.listened != nil {
 		so.listened(ln.Addr())
@@ -204,10 +207,6 @@ flags:
 		ready.Store(true)
 		logger.Info("ready", "models", modelsDir, "load_ms", time.Since(start).Milliseconds())
 	}()
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 
 	code := 0
 loop:

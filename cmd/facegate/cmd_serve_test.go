@@ -101,6 +101,8 @@ func tinyJPEG64(t *testing.T) string {
 	return base64.StdEncoding.EncodeToString([]byte("\xff\xd8\xff\xe0 not really a jpeg"))
 }
 
+// compareLive posts a valid request and returns the response, its body
+// drained and closed.
 func compareLive(t *testing.T, base, token string) *http.Response {
 	t.Helper()
 	img := tinyJPEG64(t)
@@ -111,6 +113,8 @@ func compareLive(t *testing.T, base, token string) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
 	return r
 }
 
@@ -150,9 +154,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	v.entered, v.release = make(chan struct{}, 1), make(chan struct{})
 	got := make(chan int, 1)
 	go func() {
-		r := compareLive(t, base, "tok-b")
-		io.Copy(io.Discard, r.Body)
-		got <- r.StatusCode
+		got <- compareLive(t, base, "tok-b").StatusCode
 	}()
 	<-v.entered
 	stop()
