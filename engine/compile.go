@@ -87,13 +87,13 @@ func (m *Model) compileConv(n *node) error {
 		return fmt.Errorf("%s: kernel_shape %v disagrees with weights %v", n, ks, w.shape)
 	}
 	if s := n.attrInts("strides"); s != nil {
-		if len(s) != 2 || s[0] < 1 || s[1] < 1 {
+		if len(s) != 2 || s[0] < 1 || s[1] < 1 || s[0] > 1<<16 || s[1] > 1<<16 {
 			return fmt.Errorf("%s: bad strides %v", n, s)
 		}
 		p.StrideH, p.StrideW = int(s[0]), int(s[1])
 	}
 	if d := n.attrInts("dilations"); d != nil {
-		if len(d) != 2 || d[0] < 1 || d[1] < 1 {
+		if len(d) != 2 || d[0] < 1 || d[1] < 1 || d[0] > 1<<16 || d[1] > 1<<16 {
 			return fmt.Errorf("%s: bad dilations %v", n, d)
 		}
 		p.DilH, p.DilW = int(d[0]), int(d[1])

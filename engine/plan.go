@@ -362,12 +362,12 @@ func (m *Model) inferPool(n *node, st step, x []int) (step, error) {
 		return st, fmt.Errorf("%s: input shape %v, want [N,C,H,W]", n, x)
 	}
 	ks := n.attrInts("kernel_shape")
-	if len(ks) != 2 || ks[0] < 1 || ks[1] < 1 {
+	if len(ks) != 2 || ks[0] < 1 || ks[1] < 1 || ks[0] > 1<<16 || ks[1] > 1<<16 {
 		return st, fmt.Errorf("%s: kernel_shape %v, want 2 positive values", n, ks)
 	}
 	p := kernels.PoolParams{KH: int(ks[0]), KW: int(ks[1]), StrideH: 1, StrideW: 1, CeilMode: n.attrInt("ceil_mode", 0) != 0}
 	if s := n.attrInts("strides"); s != nil {
-		if len(s) != 2 || s[0] < 1 || s[1] < 1 {
+		if len(s) != 2 || s[0] < 1 || s[1] < 1 || s[0] > 1<<16 || s[1] > 1<<16 {
 			return st, fmt.Errorf("%s: bad strides %v", n, s)
 		}
 		p.StrideH, p.StrideW = int(s[0]), int(s[1])
@@ -376,7 +376,7 @@ func (m *Model) inferPool(n *node, st step, x []int) (step, error) {
 		return st, fmt.Errorf("%s: dilations %v unsupported", n, d)
 	}
 	if pd := n.attrInts("pads"); pd != nil {
-		if len(pd) != 4 || pd[0] < 0 || pd[1] < 0 || pd[2] < 0 || pd[3] < 0 {
+		if len(pd) != 4 || pd[0] < 0 || pd[1] < 0 || pd[2] < 0 || pd[3] < 0 || max(pd[0], pd[1], pd[2], pd[3]) > 1<<16 {
 			return st, fmt.Errorf("%s: bad pads %v", n, pd)
 		}
 		p.PadTop, p.PadLeft, p.PadBottom, p.PadRight = int(pd[0]), int(pd[1]), int(pd[2]), int(pd[3])
