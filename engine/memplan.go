@@ -96,14 +96,36 @@ func (m *Model) buildPlan(inShapes [][]int, threads int) (*plan, error) {
 		if in0 >= 0 {
 			r0 = root[in0]
 		}
+		// canOverwrite: input k dies here, has the output's shape, is not
+		// the caller's, and no other operand reads its buffer through a
+		// different view.
+		canOverwrite := func(k int) bool {
+			id := n.in[k]
+			if id < 0 || root[id] < 0 {
+				return false
+			}
+			r := root[id]
+			if isGraphInput(r) || rootLast[r] != i || !sameShape(st.inShape[k], st.outShape) {
+				return false
+			}
+			for j, other := range n.in {
+				if j != k && other >= 0 && other != id && root[other] == r {
+					return false
+				}
+			}
+			return true
+		}
 		switch {
 		case isView(n.op) && r0 >= 0:
 			root[out] = r0
 			rootLast[r0] = max(rootLast[r0], last[out])
-		case inPlaceOps[n.op] && r0 >= 0 && !isGraphInput(r0) && rootLast[r0] == i &&
-			sameShape(st.inShape[0], st.outShape):
+		case inPlaceOps[n.op] && canOverwrite(0):
 			root[out] = r0
 			rootLast[r0] = max(rootLast[r0], last[out], i)
+		case inPlaceOps[n.op] && len(n.in) == 2 && canOverwrite(1):
+			r1 := root[n.in[1]]
+			root[out] = r1
+			rootLast[r1] = max(rootLast[r1], last[out], i)
 		default:
 			root[out] = out
 			rootLast[out] = max(last[out], i)
