@@ -23,7 +23,7 @@ const maxArena = 1 << 29
 // root takes the smallest free slot that fits (or grows the largest). The
 // slots themselves belong to the Session and are shared by all its plans
 // (plan.bind).
-func (m *Model) buildPlan(inShapes [][]int, threads int) (*plan, error) {
+func (m *Model) buildPlan(inShapes [][]int) (*plan, error) {
 	si, err := m.planShapes(inShapes)
 	if err != nil {
 		return nil, err

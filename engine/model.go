@@ -45,7 +45,6 @@ type value struct {
 	name  string
 	c     *ctensor
 	input int
-	isInt bool // produced by an int64 operator (shape arithmetic)
 }
 
 // node is one operator after optimisation. Fields below attrs are filled by
@@ -194,7 +193,7 @@ func Load(m *weights.Model, opt Options) (*Model, error) {
 		if _, dup := ids[t.Name]; dup {
 			return nil, fmt.Errorf("engine: tensor %q defined twice", t.Name)
 		}
-		ids[t.Name] = newValue(value{name: t.Name, c: c, input: -1, isInt: c.isInt})
+		ids[t.Name] = newValue(value{name: t.Name, c: c, input: -1})
 	}
 	for _, vi := range g.Inputs {
 		if _, isConst := ids[vi.Name]; isConst {

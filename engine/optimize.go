@@ -74,7 +74,6 @@ func (m *Model) foldConstants() error {
 		for k, id := range n.out {
 			if id >= 0 && k < len(out) {
 				m.values[id].c = out[k]
-				m.values[id].isInt = out[k].isInt
 			}
 		}
 		m.foldedOps++

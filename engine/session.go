@@ -25,15 +25,13 @@ const planCacheSize = 4
 // use one Session per goroutine. After the first Run for an input shape,
 // Run allocates nothing for that shape.
 type Session struct {
-	m        *Model
-	pool     *kernels.Pool
-	ctx      kernels.Ctx
-	threads  int
-	maxIn    int
-	plans    []*plan     // most recently used first
-	arena    [][]float32 // activation buffers shared by all plans
-	inputs   []*Tensor
-	shapeBuf [][]int
+	m       *Model
+	pool    *kernels.Pool
+	ctx     kernels.Ctx
+	threads int
+	maxIn   int
+	plans   []*plan     // most recently used first
+	arena   [][]float32 // activation buffers shared by all plans
 }
 
 // NewSession prepares a Session for m. Close it to stop its worker
@@ -132,7 +130,7 @@ func (s *Session) planFor(inputs []*Tensor) (*plan, error) {
 	if err := checkData(m, inputs); err != nil {
 		return nil, err
 	}
-	p, err := m.buildPlan(shapes, s.threads)
+	p, err := m.buildPlan(shapes)
 	if err != nil {
 		return nil, fmt.Errorf("engine: input shapes %v: %w", shapes, err)
 	}

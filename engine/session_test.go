@@ -208,7 +208,7 @@ func TestOptimisedGraph(t *testing.T) {
 					t.Errorf("%s left in the optimised graph", n)
 				}
 			}
-			p, err := m.buildPlan([][]int{nw.shape}, 1)
+			p, err := m.buildPlan([][]int{nw.shape})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -62,7 +62,7 @@ func (m *Model) Stats(inShapes [][]int) (*Stats, error) {
 			return nil, fmt.Errorf("engine: input %q: %w", vi.Name, err)
 		}
 	}
-	p, err := m.buildPlan(inShapes, 1)
+	p, err := m.buildPlan(inShapes)
 	if err != nil {
 		return nil, fmt.Errorf("engine: input shapes %v: %w", inShapes, err)
 	}
