@@ -186,3 +186,59 @@ func TestConvNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestConvRandom draws random convolution geometries (groups, kernel sizes
+// bigger or smaller than the input, strides, dilations, asymmetric pads)
+// and checks each against the naive reference, with and without a Pool.
+func TestConvRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	pools := ktPools(t)
+	iters := 300
+	if testing.Short() {
+		iters = 60
+	}
+	for it := 0; it < iters; it++ {
+		var p ConvParams
+		p.Groups = []int{1, 1, 1, 2, 3, 4}[r.IntN(6)]
+		switch r.IntN(4) {
+		case 0: // depthwise
+			p.InC = 1 + r.IntN(9)
+			p.Groups, p.OutC = p.InC, p.InC
+		default:
+			p.InC = p.Groups * (1 + r.IntN(6))
+			p.OutC = p.Groups * (1 + r.IntN(9))
+		}
+		p.KH, p.KW = 1+r.IntN(5), 1+r.IntN(5)
+		p.StrideH, p.StrideW = 1+r.IntN(3), 1+r.IntN(3)
+		p.DilH, p.DilW = 1+r.IntN(2), 1+r.IntN(2)
+		p.PadTop, p.PadLeft, p.PadBottom, p.PadRight = r.IntN(3), r.IntN(3), r.IntN(3), r.IntN(3)
+		inH, inW := 1+r.IntN(20), 1+r.IntN(40)
+		if oh, ow := p.OutSize(inH, inW); oh == 0 || ow == 0 {
+			continue
+		}
+		act := ActKind(r.IntN(4))
+		cin := p.InC / p.Groups
+		w := ktRand(r, p.OutC*cin*p.KH*p.KW)
+		var bias, slope []float32
+		if r.IntN(2) == 0 {
+			bias = ktRand(r, p.OutC)
+		}
+		if act == ActPReLU {
+			slope = ktRand(r, p.OutC)
+		}
+		conv, err := NewConv(p, w, bias, act, slope)
+		if err != nil {
+			t.Fatalf("%+v: %v", p, err)
+		}
+		in := ktRand(r, p.InC*inH*inW)
+		want, scale, _, _ := ktRefConv(p, in, inH, inW, w, bias, act, slope)
+		pool := pools[it%len(pools)]
+		out := ktNewGuarded(len(want))
+		conv.Run(&Ctx{Pool: pool, Scratch: make([]float32, conv.ScratchSize(inH, inW))}, in, inH, inW, out.Data)
+		name := fmt.Sprintf("%+v %dx%d act %d threads %d", p, inH, inW, act, pool.Threads())
+		out.check(t, name)
+		if i, ok := ktClose(out.Data, want, scale); !ok {
+			t.Fatalf("%s: out[%d] = %g, want %g", name, i, out.Data[i], want[i])
+		}
+	}
+}

@@ -161,3 +161,32 @@ func TestDense(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmRandom draws random sizes, leading dimensions and epilogues.
+func TestGemmRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	pools := ktPools(t)
+	for it := 0; it < 200; it++ {
+		m, n, k := 1+r.IntN(70), 1+r.IntN(300), r.IntN(600)
+		lda, ldb, ldc := k+r.IntN(3), n+r.IntN(3), n+r.IntN(3)
+		a, b := ktRand(r, max(m*lda, 1)), ktRand(r, max(k*ldb, 1))
+		pa := PackA(a, m, k, lda)
+		ep := &Epilogue{Act: ActKind(r.IntN(4)), Slope: ktRand(r, m)}
+		if r.IntN(2) == 0 {
+			ep.Bias = ktRand(r, m)
+		}
+		pool := pools[it%len(pools)]
+		out := ktNewGuarded((m-1)*ldc + n)
+		Gemm(&Ctx{Pool: pool}, pa, b, ldb, n, out.Data, ldc, ep)
+		name := fmt.Sprintf("%dx%dx%d ld %d/%d/%d act %d threads %d", m, n, k, lda, ldb, ldc, ep.Act, pool.Threads())
+		out.check(t, name)
+		want, scale := ktRefGemm(a, m, k, lda, b, ldb, n, ep)
+		got := make([]float32, m*n)
+		for i := 0; i < m; i++ {
+			copy(got[i*n:(i+1)*n], out.Data[i*ldc:])
+		}
+		if i, ok := ktClose(got, want, scale); !ok {
+			t.Fatalf("%s: C[%d,%d] = %g, want %g", name, i/n, i%n, got[i], want[i])
+		}
+	}
+}
