@@ -186,12 +186,13 @@ flags:
 	// Load the models and warm up off the serving goroutine: /healthz
 	// answers at once, /readyz and the API once a real inference has run.
 	loadErr := make(chan error, 1)
+	load := newPipeline // read once here: the goroutine may outlive serve
 	go func() {
 		start := time.Now()
 		// One inference thread per session: requests already run one per
 		// core (--concurrency), and the gallery images of one request in
 		// parallel.
-		v, err := newPipeline(face.Config{
+		v, err := load(face.Config{
 			ModelsDir: modelsDir,
 			Threads:   1,
 			Limits:    imageio.Limits{MaxBytes: int(maxImage), MaxPixels: *maxPixels},
