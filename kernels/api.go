@@ -17,7 +17,17 @@
 //   - ConvParams, NewConv, Conv.Run: convolution (conv.go, depthwise.go).
 //   - NewDense, Dense.Run: MatMul/Gemm with constant weights (dense.go).
 //   - MaxPool2D, AvgPool2D, GlobalAvgPool (pooling.go), Resize (resize.go),
-//     Binary, Activate, Softmax (elementwise.go), Transpose (transpose.go).
+//     Binary, Activate, Softmax, Transpose (elementwise.go).
+//
+// NewConv returns errors for bad parameters. The run-time kernels check
+// slice lengths against the shapes they are given and panic with a message
+// when they do not match: that is a bug in the caller (the engine validates
+// models before running them), and the assembly micro-kernels work on raw
+// pointers, so an unchecked short slice would corrupt memory instead.
+//
+// Conv, Dense and PackedA are immutable after construction and may be shared
+// by any number of goroutines; a Ctx (its Scratch) belongs to one caller at a
+// time.
 package kernels
 
 // ActKind is an activation fused into a kernel's epilogue.
