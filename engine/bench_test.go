@@ -67,3 +67,15 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPlan times planning YuNet for a new input shape (what the first
+// Run of each image size pays).
+func BenchmarkPlan(b *testing.B) {
+	m := loadModel(b, "face_detection_yunet_2023mar_dynamic.onnx")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.buildPlan([][]int{{1, 3, 640, 480}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
