@@ -7,3 +7,6 @@ import _ "embed"
 //
 //go:embed openapi.json
 var openapiJSON []byte
+
+// OpenAPI returns the OpenAPI 3.1 document served at /openapi.json.
+func OpenAPI() []byte { return append([]byte(nil), openapiJSON...) }

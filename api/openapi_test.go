@@ -4,214 +4,46 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"math"
 	"net/http/httptest"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/facegate/facegate/api/internal/jsonschema"
 	"github.com/facegate/facegate/nets/face"
 )
 
-// schemaValidator checks JSON values against the subset of JSON Schema
-// (2020-12, as OpenAPI 3.1 uses it) that openapi.json is written in: $ref
-// to #/components/schemas, type (one or a list), required, properties,
-// additionalProperties: false, enum, items, minItems/maxItems, minLength,
-// minimum/maximum, pattern and anyOf. A keyword it does not know fails the
-// validation, so the document cannot silently use more than is checked.
-type schemaValidator struct {
-	doc map[string]any
-}
+type schemaValidator struct{ *jsonschema.Validator }
 
-var knownKeywords = map[string]bool{
-	"$ref": true, "type": true, "required": true, "properties": true, "additionalProperties": true,
-	"enum": true, "items": true, "minItems": true, "maxItems": true, "minLength": true,
-	"minimum": true, "maximum": true, "pattern": true, "anyOf": true,
-	// annotations
-	"description": true, "default": true, "format": true,
-}
-
-func (v *schemaValidator) validate(schema map[string]any, x any, path string) []string {
-	var errs []string
-	fail := func(format string, a ...any) { errs = append(errs, path+": "+fmt.Sprintf(format, a...)) }
-	for k := range schema {
-		if !knownKeywords[k] {
-			fail("schema keyword %q not supported by the test validator", k)
-		}
-	}
-	if ref, ok := schema["$ref"].(string); ok {
-		name, found := strings.CutPrefix(ref, "#/components/schemas/")
-		target, _ := v.doc["components"].(map[string]any)["schemas"].(map[string]any)[name].(map[string]any)
-		if !found || target == nil {
-			fail("unresolved $ref %q", ref)
-			return errs
-		}
-		errs = append(errs, v.validate(target, x, path)...)
-	}
-	if anyOf, ok := schema["anyOf"].([]any); ok {
-		var all []string
-		matched := false
-		for _, s := range anyOf {
-			e := v.validate(s.(map[string]any), x, path)
-			if len(e) == 0 {
-				matched = true
-				break
-			}
-			all = append(all, e...)
-		}
-		if !matched {
-			fail("matches no anyOf alternative: %s", strings.Join(all, "; "))
-		}
-	}
-	if t, ok := schema["type"]; ok {
-		var types []string
-		switch t := t.(type) {
-		case string:
-			types = []string{t}
-		case []any:
-			for _, s := range t {
-				types = append(types, s.(string))
-			}
-		}
-		okType := false
-		for _, t := range types {
-			okType = okType || hasType(x, t)
-		}
-		if !okType {
-			fail("%s is not of type %v", brief(x), types)
-			return errs
-		}
-	}
-	if enum, ok := schema["enum"].([]any); ok {
-		found := false
-		for _, e := range enum {
-			found = found || e == x
-		}
-		if !found {
-			fail("%s not in enum %v", brief(x), enum)
-		}
-	}
-	switch x := x.(type) {
-	case map[string]any:
-		props, _ := schema["properties"].(map[string]any)
-		if req, ok := schema["required"].([]any); ok {
-			for _, r := range req {
-				if _, ok := x[r.(string)]; !ok {
-					fail("missing required %q", r)
-				}
-			}
-		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if ps, ok := props[k].(map[string]any); ok {
-				errs = append(errs, v.validate(ps, x[k], path+"."+k)...)
-			} else if schema["additionalProperties"] == false {
-				fail("property %q not allowed", k)
-			}
-		}
-	case []any:
-		if n, ok := schema["minItems"].(float64); ok && float64(len(x)) < n {
-			fail("%d items, minimum %v", len(x), n)
-		}
-		if n, ok := schema["maxItems"].(float64); ok && float64(len(x)) > n {
-			fail("%d items, maximum %v", len(x), n)
-		}
-		if items, ok := schema["items"].(map[string]any); ok {
-			for i, it := range x {
-				errs = append(errs, v.validate(items, it, path+"["+strconv.Itoa(i)+"]")...)
-			}
-		}
-	case float64:
-		if m, ok := schema["minimum"].(float64); ok && x < m {
-			fail("%v < minimum %v", x, m)
-		}
-		if m, ok := schema["maximum"].(float64); ok && x > m {
-			fail("%v > maximum %v", x, m)
-		}
-	case string:
-		if n, ok := schema["minLength"].(float64); ok && float64(utf8.RuneCountInString(x)) < n {
-			fail("string shorter than %v", n)
-		}
-		if p, ok := schema["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(x) {
-			fail("%q does not match %s", x, p)
-		}
-	}
-	return errs
-}
-
-func hasType(x any, t string) bool {
-	switch t {
-	case "object":
-		_, ok := x.(map[string]any)
-		return ok
-	case "array":
-		_, ok := x.([]any)
-		return ok
-	case "string":
-		_, ok := x.(string)
-		return ok
-	case "number":
-		_, ok := x.(float64)
-		return ok
-	case "integer":
-		f, ok := x.(float64)
-		return ok && f == math.Trunc(f)
-	case "boolean":
-		_, ok := x.(bool)
-		return ok
-	case "null":
-		return x == nil
-	}
-	return false
-}
-
-func brief(x any) string {
-	b, _ := json.Marshal(x)
-	if len(b) > 60 {
-		return string(b[:60]) + "..."
-	}
-	return string(b)
-}
-
-func loadOpenAPI(t *testing.T) *schemaValidator {
+func loadOpenAPI(t *testing.T) schemaValidator {
 	t.Helper()
-	var doc map[string]any
-	if err := json.Unmarshal(openapiJSON, &doc); err != nil {
-		t.Fatalf("openapi.json: %v", err)
+	v, err := jsonschema.New(OpenAPI())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if doc["openapi"] != "3.1.0" {
-		t.Fatalf("openapi version %v", doc["openapi"])
+	if v.Doc["openapi"] != "3.1.0" {
+		t.Fatalf("openapi version %v", v.Doc["openapi"])
 	}
-	return &schemaValidator{doc: doc}
+	return schemaValidator{v}
 }
 
-// responseSchema finds the documented JSON schema for a status of an operation.
-func (v *schemaValidator) responseSchema(t *testing.T, path, method string, status int) map[string]any {
+// responseSchema is the documented schema for a status, which must exist.
+func (v schemaValidator) responseSchema(t *testing.T, path, method string, status int) map[string]any {
 	t.Helper()
-	op, _ := v.doc["paths"].(map[string]any)[path].(map[string]any)[method].(map[string]any)
-	resp, _ := op["responses"].(map[string]any)[strconv.Itoa(status)].(map[string]any)
-	schema, _ := resp["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)
+	schema := v.ResponseSchema(path, method, status)
 	if schema == nil {
 		t.Fatalf("%s %s: status %d not documented", method, path, status)
 	}
 	return schema
 }
 
-func (v *schemaValidator) check(t *testing.T, path, method string, r response) {
+func (v schemaValidator) check(t *testing.T, path, method string, r response) {
 	t.Helper()
 	var x any
 	if err := json.Unmarshal(r.body, &x); err != nil {
 		t.Fatalf("body %q: %v", r.body, err)
 	}
-	for _, e := range v.validate(v.responseSchema(t, path, method, r.status), x, "body") {
+	for _, e := range v.Validate(v.responseSchema(t, path, method, r.status), x, "body") {
 		t.Errorf("%s %d: %s", path, r.status, e)
 	}
 }
@@ -293,7 +125,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	// Every documented status of the two contracts was produced above.
 	for _, p := range []string{vp, op} {
-		for status := range v.doc["paths"].(map[string]any)[p].(map[string]any)["post"].(map[string]any)["responses"].(map[string]any) {
+		for status := range v.Doc["paths"].(map[string]any)[p].(map[string]any)["post"].(map[string]any)["responses"].(map[string]any) {
 			if !seen[p+" "+status] {
 				t.Errorf("%s %s documented but not exercised", p, status)
 			}
@@ -321,16 +153,16 @@ func TestOpenAPIValidatorCatches(t *testing.T) {
 	} {
 		var m map[string]any
 		json.Unmarshal(good.body, &m)
-		if len(v.validate(schema, m, "body")) != 0 {
+		if len(v.Validate(schema, m, "body")) != 0 {
 			t.Fatalf("%s: the unmodified response fails", name)
 		}
 		mutate(m)
-		if len(v.validate(schema, m, "body")) == 0 {
+		if len(v.Validate(schema, m, "body")) == 0 {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 	errSchema := v.responseSchema(t, "/api/faceid/v2-2/verify", "post", 413)
-	if len(v.validate(errSchema, map[string]any{"error": "PAYLOAD_TOO_LARGE", "request_id": nil}, "body")) == 0 {
+	if len(v.Validate(errSchema, map[string]any{"error": "PAYLOAD_TOO_LARGE", "request_id": nil}, "body")) == 0 {
 		t.Error("extra request_id on PAYLOAD_TOO_LARGE accepted")
 	}
 }
@@ -339,7 +171,7 @@ func TestOpenAPIValidatorCatches(t *testing.T) {
 // validation on a few bodies.
 func TestOpenAPIRequests(t *testing.T) {
 	v := loadOpenAPI(t)
-	op := v.doc["paths"].(map[string]any)["/v2/face-recognition/compare-live"].(map[string]any)["post"].(map[string]any)
+	op := v.Doc["paths"].(map[string]any)["/v2/face-recognition/compare-live"].(map[string]any)["post"].(map[string]any)
 	schema := op["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)
 	e := newEnv(t, nil)
 	for name, edit := range map[string]func(map[string]any){
@@ -356,7 +188,7 @@ func TestOpenAPIRequests(t *testing.T) {
 		b, _ := json.Marshal(body)
 		var x any
 		json.NewDecoder(bytes.NewReader(b)).Decode(&x)
-		schemaOK := len(v.validate(schema, x, "body")) == 0
+		schemaOK := len(v.Validate(schema, x, "body")) == 0
 		handlerOK := e.verifik(tokGood, body).status == 200
 		if schemaOK != handlerOK {
 			t.Errorf("%s: schema accepts %v, handler accepts %v", name, schemaOK, handlerOK)
