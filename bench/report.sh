@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Regenerates facegate's performance report from scratch: kernel
+# benchmarks at every dispatch level this CPU has, the engine's network
+# benchmarks at 1 and 2 threads, the pipeline stage and whole-request
+# benchmarks, the ONNX Runtime peer comparison, a CPU profile of each
+# network where facegate is still behind ONNX Runtime, the HTTP load test,
+# and then the charts (bench/report/*.png), bench/report/REPORT.md and the
+# results section of bench/README.md.
+#
+#   bash bench/report.sh            # ~12 minutes on 2 cores
+#   QUICK=1 bash bench/report.sh    # ~3 minutes: fewer runs, shorter steps (smoke test)
+#
+# Needs: Go, ../shared (or FACEGATE_SHARED), node + bench/peer/node_modules
+# (npm install --ignore-scripts in bench/peer, or PEER_DIR=...) for the
+# peer comparison. Raw outputs go to bench/report/raw/ in the standard
+# benchmark format, so two runs compare with benchstat (see
+# bench/README.md). A stage that fails is reported and skipped; the report
+# is drawn from what succeeded and the script exits 1.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+test -f go.mod || { echo "report.sh: run from a facegate checkout" >&2; exit 1; }
+
+OUT=bench/report
+RAW=$OUT/raw
+mkdir -p "$RAW"
+rm -f "$RAW"/*.txt "$RAW"/*.failed "$RAW"/*.json "$RAW"/*.md "$OUT"/*.png "$OUT"/pprof-*.txt
+
+if [ "${QUICK:-0}" = 1 ]; then
+	KT=50ms; KCOUNT=1; NX=5x; NCOUNT=1; PX=3x; PCOUNT=1
+	PEER="-runs 5 -rounds 1"; LOAD="-step 2s -step-requests 200"
+else
+	KT=150ms; KCOUNT=3; NX=20x; NCOUNT=3; PX=10x; PCOUNT=3
+	PEER="-runs 20 -rounds 3"; LOAD="-step 10s -step-requests 1000"
+fi
+
+PEER_DIR=${PEER_DIR:-bench/peer}
+failed=()
+start=$(date +%s)
+step() { echo "== $(( $(date +%s) - start ))s: $*" >&2; }
+# header writes benchfmt configuration lines the report and benchstat read.
+header() {
+	echo "commit: ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
+	echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+	[ $# -gt 0 ] && echo "level: $1"
+	return 0
+}
+
+# bench NAME LEVEL CMD...: run a benchmark command into $RAW/NAME.txt
+# under configuration lines; on failure keep the output as NAME.failed.
+bench() {
+	local name=$1 level=$2
+	shift 2
+	if { header $level; "$@"; } > "$RAW/$name.txt" 2>&1; then
+		return 0
+	fi
+	mv "$RAW/$name.txt" "$RAW/$name.failed"
+	echo "report.sh: $name failed; output in $RAW/$name.failed" >&2
+	failed+=("$name")
+}
+
+for level in $(go run ./bench/cmd/report -levels); do
+	step "kernels at FACEGATE_CPU=$level"
+	gemm='BenchmarkGemm$'
+	# Pure-Go GEMM at n=1024 takes seconds per call and says nothing new.
+	[ "$level" = generic ] && gemm='BenchmarkGemm$/./^(64|128|256|512)$'
+	bench "kernels-$level" "$level" env FACEGATE_CPU="$level" \
+		sh -c "go test -run '^\$' -bench '$gemm' -benchtime $KT -count $KCOUNT ./kernels/ &&
+		       go test -run '^\$' -bench 'Benchmark(Conv|Dense)\$' -benchtime $KT -count $KCOUNT ./kernels/"
+done
+step "micro-kernel ceiling"
+bench kernels-micro "" go test -run '^$' -bench 'BenchmarkMicroKernel' -benchtime "$KT" -count "$KCOUNT" ./kernels/
+
+step "engine networks at 1 and 2 threads"
+bench engine "" go test -run '^$' -bench 'BenchmarkNetwork(Threads)?$' -benchmem -benchtime "$NX" -count "$NCOUNT" ./engine/
+
+step "pipeline stages and whole compare-live request"
+bench pipeline "" go test -run '^$' -bench . -benchmem -benchtime "$PX" -count "$PCOUNT" ./bench/
+
+step "facegate vs ONNX Runtime"
+# shellcheck disable=SC2086
+go run ./bench/cmd/peer $PEER -peer "$PEER_DIR" -json "$RAW/peer.json" -out "$RAW/peer.md" || { failed+=(peer); rm -f "$RAW/peer.json"; }
+
+if [ -f "$RAW/peer.json" ]; then
+	for net in $(go run ./bench/cmd/report -peer "$RAW/peer.json" -behind); do
+		step "profiling $net (behind ONNX Runtime)"
+		prof=$(mktemp -d)
+		if go test -run '^$' -bench "BenchmarkNetwork\$/^$net\$" -benchtime 40x -cpuprofile "$prof/cpu.prof" -o "$prof/engine.test" ./engine/ > /dev/null; then
+			go tool pprof -top -nodecount 25 "$prof/engine.test" "$prof/cpu.prof" > "$OUT/pprof-$net.txt" 2>/dev/null
+		else
+			failed+=("pprof-$net")
+		fi
+		rm -rf "$prof"
+	done
+fi
+
+step "load test (loopback)"
+# shellcheck disable=SC2086
+go run ./bench/cmd/load $LOAD -json "$RAW/load.json" > "$RAW/load.md" || { failed+=(load); rm -f "$RAW/load.json"; }
+
+step "charts and report"
+args=(-bench "$RAW/*.txt" -out "$OUT" -readme bench/README.md)
+[ -f "$RAW/peer.json" ] && args+=(-peer "$RAW/peer.json")
+[ -f "$RAW/load.json" ] && args+=(-load "$RAW/load.json")
+go run ./bench/cmd/report "${args[@]}" || failed+=(report)
+if [ ${#failed[@]} -gt 0 ]; then
+	step "done with failures: ${failed[*]} (see the files in $RAW)"
+	exit 1
+fi
+step "done: $OUT/REPORT.md, $OUT/*.png, bench/README.md"
