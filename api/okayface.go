@@ -305,8 +305,12 @@ func (s *Server) readOkayFields(w http.ResponseWriter, r *http.Request) (*okayFi
 		}
 		return f, nil
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+	// Walked, not unmarshalled into a map: see jsonscan.go.
+	if !json.Valid(body) {
+		return nil, errMalformed
+	}
+	raw, isObject := objectFields(body, "apiKey", "imageIdCard", "imageBest")
+	if !isObject {
 		return nil, errMalformed
 	}
 	str := func(name string) string {

@@ -58,15 +58,12 @@ func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 // strings are converted (Joi's default), unknown fields are ignored
 // (decided: clients sending extra fields keep working).
 func parseVerifik(body []byte, maxGallery int) (*verifikRequest, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return nil, validationError(`"value" must be of type object`)
-		}
+	// Walked, not unmarshalled into a map: see jsonscan.go.
+	if !json.Valid(body) {
 		return nil, errMalformedJSON
 	}
-	if fields == nil { // body "null"
+	fields, isObject := objectFields(body, "probe", "gallery", "os", "search_mode", "liveness_min_score", "compare_min_score")
+	if !isObject { // an array, a scalar or null
 		return nil, validationError(`"value" must be of type object`)
 	}
 	req := &verifikRequest{}
@@ -125,22 +122,32 @@ func joiStringArray(fields map[string]json.RawMessage, name string, max int) ([]
 	if !ok {
 		return nil, joiErr(name, "is required")
 	}
-	var items []json.RawMessage
-	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
-		return nil, joiErr(name, "must be an array")
-	}
-	out := make([]string, len(items))
-	for i, it := range items {
-		s, err := joiStringValue(it, fmt.Sprintf("%s[%d]", name, i))
-		if err != nil {
-			return nil, err
+	// Every item is checked (Joi reports an item error before the length),
+	// but only the first max are kept: memory stays bounded by max however
+	// many items the body holds.
+	var out []string
+	n := 0
+	var itemErr error
+	isArray := arrayItems(raw, func(it []byte) bool {
+		if n < max || len(it) < 3 || it[0] != '"' { // kept, or not a non-empty string
+			s, err := joiStringValue(it, fmt.Sprintf("%s[%d]", name, n))
+			if err != nil {
+				itemErr = err
+				return false
+			}
+			out = append(out, s)
 		}
-		out[i] = s
-	}
-	if len(out) < 1 {
+		n++
+		return true
+	})
+	switch {
+	case !isArray:
+		return nil, joiErr(name, "must be an array")
+	case itemErr != nil:
+		return nil, itemErr
+	case n < 1:
 		return nil, joiErr(name, "must contain at least 1 items")
-	}
-	if len(out) > max {
+	case n > max:
 		return nil, joiErr(name, "must contain less than or equal to %d items", max)
 	}
 	return out, nil
