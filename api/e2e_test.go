@@ -1,4 +1,4 @@
-package main
+package api
 
 import (
 	"bytes"
@@ -15,17 +15,17 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/facegate/facegate/api"
 	"github.com/facegate/facegate/internal/shared"
 	"github.com/facegate/facegate/nets/face"
 )
 
-// End-to-end: the real pipeline behind the real HTTP stack, on a real
-// listener, with the shared photos and models.
+// End-to-end: the real pipeline (face.New on the shared models) behind the
+// real HTTP stack on a real listener, with the shared photos; every
+// response is also validated against openapi.json.
 
 var e2e struct {
 	once sync.Once
-	v    face.Verifier
+	v    *face.Pipeline
 	err  error
 }
 
@@ -35,21 +35,18 @@ func e2eServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	models := shared.Path(t, "models")
 	e2e.once.Do(func() {
-		e2e.v, e2e.err = newPipeline(face.Config{ModelsDir: models, Threads: 1})
-		if e2e.err == nil {
-			e2e.err = warmUp(t.Context(), e2e.v)
-		}
+		e2e.v, e2e.err = face.New(face.Config{ModelsDir: models, Threads: 1})
 	})
 	if e2e.err != nil {
 		t.Fatalf("loading the pipeline: %v", e2e.err)
 	}
-	creds, err := api.NewCredentials("", []api.Credential{
-		{Key: e2eToken, Kind: api.KindVerifik}, {Key: e2eKey, Kind: api.KindOkayFace},
+	creds, err := NewCredentials("", []Credential{
+		{Key: e2eToken, Kind: KindVerifik}, {Key: e2eKey, Kind: KindOkayFace},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(api.NewServer(api.Config{
+	ts := httptest.NewServer(NewServer(Config{
 		Credentials: creds,
 		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}, e2e.v))
@@ -66,10 +63,12 @@ func sharedImage64(t *testing.T, name string) string {
 	return base64.StdEncoding.EncodeToString(data)
 }
 
-func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
+// postJSON posts body to base+path and checks the response against the
+// OpenAPI description of that path and status.
+func postJSON(t *testing.T, base, path, token string, body any) (int, map[string]any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -79,14 +78,19 @@ func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
 		t.Fatal(err)
 	}
 	defer r.Body.Close()
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadOpenAPI(t).check(t, path, "post", response{status: r.StatusCode, header: r.Header, body: raw})
 	var m map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatalf("status %d: body: %v", r.StatusCode, err)
 	}
 	return r.StatusCode, m
 }
 
-func verifikData(t *testing.T, status int, m map[string]any) map[string]any {
+func e2eData(t *testing.T, status int, m map[string]any) map[string]any {
 	t.Helper()
 	if status != 200 {
 		t.Fatalf("status %d: %v", status, m)
@@ -102,10 +106,10 @@ func TestE2EVerifikGenuine(t *testing.T) {
 	t1, t2 := sharedImage64(t, "silent-face/image_T1.jpg"), sharedImage64(t, "silent-face/image_T2.jpg")
 	for _, mode := range []string{"ACCURATE", "FAST"} {
 		t.Run(mode, func(t *testing.T) {
-			status, m := postJSON(t, ts.URL+"/v2/face-recognition/compare-live", e2eToken, map[string]any{
+			status, m := postJSON(t, ts.URL, pathVerifik, e2eToken, map[string]any{
 				"probe": t1, "gallery": []string{t2}, "search_mode": mode, "liveness_min_score": 0.6, "os": "ANDROID",
 			})
-			d := verifikData(t, status, m)
+			d := e2eData(t, status, m)
 			live := d["liveness"].(map[string]any)
 			if d["passed"] != true || live["passed"] != true {
 				t.Errorf("genuine live pair: score %v (min %v), liveness %v (min %v)", d["score"], d["compare_min_score"], live["liveness_score"], live["min_score"])
@@ -132,10 +136,10 @@ func TestE2EVerifikAttack(t *testing.T) {
 	for _, name := range []string{"silent-face/image_F1.jpg", "silent-face/image_F2.jpg"} {
 		t.Run(name, func(t *testing.T) {
 			img := sharedImage64(t, name)
-			status, m := postJSON(t, ts.URL+"/v2/face-recognition/compare-live", e2eToken, map[string]any{
+			status, m := postJSON(t, ts.URL, pathVerifik, e2eToken, map[string]any{
 				"probe": img, "gallery": []string{img}, "search_mode": "ACCURATE", "liveness_min_score": 0.6,
 			})
-			d := verifikData(t, status, m)
+			d := e2eData(t, status, m)
 			live := d["liveness"].(map[string]any)
 			if live["passed"] != false || d["passed"] != false {
 				t.Errorf("attack passed: liveness %v, data.passed %v", live["liveness_score"], d["passed"])
@@ -149,7 +153,7 @@ func TestE2EVerifikNoFace(t *testing.T) {
 	// A flat grey PNG: decodable, no face.
 	var b bytes.Buffer
 	png.Encode(&b, image.NewGray(image.Rect(0, 0, 320, 240)))
-	status, m := postJSON(t, ts.URL+"/v2/face-recognition/compare-live", e2eToken, map[string]any{
+	status, m := postJSON(t, ts.URL, pathVerifik, e2eToken, map[string]any{
 		"probe": base64.StdEncoding.EncodeToString(b.Bytes()), "gallery": []string{sharedImage64(t, "silent-face/image_T1.jpg")}, "search_mode": "FAST", "liveness_min_score": 0.6,
 	})
 	if status != 412 || m["message"] != "face_not_found" || m["image"] != "probe" {
@@ -164,7 +168,7 @@ func TestE2EVerifikNoFace(t *testing.T) {
 func TestE2EOkayFace(t *testing.T) {
 	ts := e2eServer(t)
 	verify := func(t *testing.T, card, best string) map[string]any {
-		status, m := postJSON(t, ts.URL+"/api/faceid/v2-2/verify", "", map[string]any{
+		status, m := postJSON(t, ts.URL, pathOkayFace, "", map[string]any{
 			"apiKey": e2eKey, "imageIdCard": sharedImage64(t, card), "imageBest": sharedImage64(t, best)})
 		if status != 200 {
 			t.Fatalf("%d %v", status, m)
