@@ -1,12 +1,3 @@
-// Package api serves facegate's two vendor-compatible HTTP contracts — Verifik
-// "Compare 1:1 Live" and OkayFace "1:1 Face Verification V2-2" (see
-// ../shared/api/CONTRACTS.md) — on top of a face.Verifier, plus the
-// operational endpoints /healthz, /readyz, /metrics and /openapi.json.
-//
-// The package parses and validates requests, authenticates them, bounds
-// their size and the number running at once, maps the pipeline's result
-// and errors to each vendor's fields and bodies, and logs one structured
-// line per request. Nothing a client sends (images, credentials) is logged.
 package api
 
 import (
