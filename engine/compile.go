@@ -42,6 +42,7 @@ func (m *Model) compile() error {
 			}
 		case "fg.Dense":
 			n.dense = kernels.NewDense(n.denseW, n.denseK, n.denseN, false, n.denseB, n.act)
+			n.denseW, n.denseB = nil, nil
 		}
 	}
 	return nil
@@ -129,6 +130,9 @@ func (m *Model) compileConv(n *node) error {
 		return fmt.Errorf("%s: %w", n, err)
 	}
 	n.conv = c
+	// The packed copy is all Run needs; drop ours (for folded weights it is
+	// the only other copy).
+	n.convW, n.convB = nil, nil
 	return nil
 }
 
