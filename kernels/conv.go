@@ -3,6 +3,7 @@ package kernels
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // ConvParams describes a 2-D convolution (ONNX Conv attributes). Zero
@@ -161,7 +162,16 @@ func (c *Conv) ScratchSize(inH, inW int) int {
 	if oh*ow == 0 {
 		return 0
 	}
-	return gemmWorkerScratch(c.a[0].kern, c.a[0].k, oh*ow, 1)
+	return gemmWorkerScratch(c.a[0].kern, c.a[0].k, oh*ow, 1) + c.splitSize(inH, inW)
+}
+
+// splitSize is the scratch for the phase-split copy of the input that
+// stride-2 im2col convolutions read (0 for the others).
+func (c *Conv) splitSize(inH, inW int) int {
+	if c.kind != convIm2col || c.p.StrideW != 2 {
+		return 0
+	}
+	return c.p.InC * inH * 2 * ((inW + 1) / 2)
 }
 
 // Run convolves one image: in is InC×inH×inW, out is OutC×outH×outW.
@@ -186,9 +196,28 @@ func (c *Conv) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
 		kh: p.KH, kw: p.KW, sh: p.StrideH, sw: p.StrideW, dh: p.DilH, dw: p.DilW,
 		pt: p.PadTop, pl: p.PadLeft, inH: inH, inW: inW, outW: outW,
 	}
+	plane := inH * inW
+	var serial []float32 // the GEMM's part of ctx.Scratch
+	if ctx != nil {
+		serial = ctx.Scratch
+	}
+	if ss := c.splitSize(inH, inW); ss > 0 {
+		// Stride 2: copy each input row as its even then its odd columns,
+		// so every im2col run is contiguous (see packIm2col).
+		gs := gemmWorkerScratch(c.a[0].kern, c.a[0].k, hw, 1)
+		if len(serial) < gs+ss {
+			serial = make([]float32, gs+ss)
+		}
+		geom.splitW = (inW + 1) / 2
+		plane = inH * 2 * geom.splitW
+		split := serial[gs : gs+ss]
+		serial = serial[:gs]
+		splitInput(ctx.pool(), in, p.InC*inH, inW, split)
+		in = split
+	}
 	g := getGemmJob()
 	for gi := 0; gi < p.Groups; gi++ {
-		src := bSource{kind: bIm2col, b: in[gi*cin*inH*inW : (gi+1)*cin*inH*inW], conv: geom}
+		src := bSource{kind: bIm2col, b: in[gi*cin*plane : (gi+1)*cin*plane], conv: geom}
 		if c.kind == convDirect {
 			src = bSource{kind: bPlain, b: in[gi*cin*hw : (gi+1)*cin*hw], ldb: hw}
 		}
@@ -200,6 +229,7 @@ func (c *Conv) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
 			ep.Slope = c.slope[gi*mg : (gi+1)*mg]
 		}
 		g.setup(ctx, c.a[gi], src, hw, out[gi*mg*hw:(gi+1)*mg*hw], hw, &ep)
+		g.serial = serial
 		g.exec()
 	}
 	putGemmJob(g)
@@ -209,6 +239,40 @@ func (c *Conv) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
 type convGeom struct {
 	kh, kw, sh, sw, dh, dw, pt, pl int
 	inH, inW, outW                 int
+	splitW                         int // > 0: input rows are phase-split (stride 2), splitW values per phase
+}
+
+// splitJob copies rows of width w as [even columns | odd columns], each
+// half (w+1)/2 long (the odd half's last value is zero when w is odd).
+type splitJob struct {
+	in, out []float32
+	w       int
+}
+
+var splitJobs = sync.Pool{New: func() any { return new(splitJob) }}
+
+func splitInput(pool *Pool, in []float32, rows, w int, out []float32) {
+	j := splitJobs.Get().(*splitJob)
+	*j = splitJob{in: in, out: out, w: w}
+	pool.run(rows, max(1, (1<<14)/max(w, 1)), j)
+	*j = splitJob{}
+	splitJobs.Put(j)
+}
+
+func (j *splitJob) run(_, lo, hi int) {
+	w, h := j.w, (j.w+1)/2
+	for r := lo; r < hi; r++ {
+		row := j.in[r*w : (r+1)*w]
+		even := j.out[r*2*h : r*2*h+h]
+		odd := j.out[r*2*h+h : (r+1)*2*h]
+		for i := range w / 2 {
+			pair := row[2*i : 2*i+2 : 2*i+2]
+			even[i], odd[i] = pair[0], pair[1]
+		}
+		if w%2 == 1 {
+			even[h-1], odd[h-1] = row[w-1], 0
+		}
+	}
 }
 
 // packIm2col writes rows [pc, pc+kb) and columns [j0, j0+nb) of the
@@ -221,7 +285,11 @@ type convGeom struct {
 // input form one run (a copy for stride 1), with zeros either side.
 func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 	khw := g.kh * g.kw
-	plane := g.inH * g.inW
+	plane, pitch := g.inH*g.inW, g.inW
+	if g.splitW > 0 {
+		pitch = 2 * g.splitW
+		plane = g.inH * pitch
+	}
 	panelStride := kb * nr
 	panels := (nb + nr - 1) / nr
 	tail := nb % nr
@@ -249,7 +317,7 @@ func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 			if iy := oh*g.sh + yOff; uint(iy) >= uint(g.inH) {
 				clear(d)
 			} else {
-				row := src[iy*g.inW : (iy+1)*g.inW]
+				row := src[iy*pitch : (iy+1)*pitch]
 				a := min(max(owA-ow, 0), n)
 				b := min(max(owB-ow, a), n)
 				clear(d[:a])
@@ -258,6 +326,12 @@ func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 				case a == b: // no tap inside the row
 				case g.sw == 1:
 					copy(d[a:b], row[ix:ix+b-a])
+				case g.splitW > 0:
+					// ix = 2·(ow+base) + phase: a run of one phase.
+					phase := xOff & 1
+					base := (xOff - phase) / 2
+					half := row[phase*g.splitW : (phase+1)*g.splitW]
+					copy(d[a:b], half[ow+a+base:ow+b+base])
 				default:
 					gatherStrided(d[a:b], row[ix:], g.sw)
 				}
@@ -291,16 +365,9 @@ func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 	}
 }
 
-// gatherStrided sets d[t] = src[t*stride]. Stride 2 (the usual
-// down-sampling convolution) is unrolled by four on re-sliced operands,
-// which lets the compiler drop the bounds checks.
+// gatherStrided sets d[t] = src[t*stride] (strides above 2; stride 2
+// reads phase-split rows instead).
 func gatherStrided(d, src []float32, stride int) {
-	if stride == 2 {
-		for len(d) >= 4 && len(src) >= 8 {
-			d[0], d[1], d[2], d[3] = src[0], src[2], src[4], src[6]
-			d, src = d[4:], src[8:]
-		}
-	}
 	for t := range d {
 		d[t] = src[t*stride]
 	}
