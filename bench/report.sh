@@ -27,10 +27,10 @@ rm -f "$RAW"/*.txt "$RAW"/*.failed "$RAW"/*.json "$RAW"/*.md "$OUT"/*.png "$OUT"
 
 if [ "${QUICK:-0}" = 1 ]; then
 	KT=50ms; KCOUNT=1; NX=5x; NCOUNT=1; PX=3x; PCOUNT=1
-	PEER="-runs 5 -rounds 1"; LOAD="-step 2s -step-requests 200"
+	PEER="-runs 5 -rounds 1"; LOAD="-step 2s -step-requests 200"; PROFT=1s
 else
 	KT=150ms; KCOUNT=3; NX=20x; NCOUNT=3; PX=10x; PCOUNT=3
-	PEER="-runs 20 -rounds 3"; LOAD="-step 10s -step-requests 1000"
+	PEER="-runs 20 -rounds 3"; LOAD="-step 10s -step-requests 1000"; PROFT=3s
 fi
 
 PEER_DIR=${PEER_DIR:-bench/peer}
@@ -81,13 +81,15 @@ step "facegate vs ONNX Runtime"
 go run ./bench/cmd/peer $PEER -peer "$PEER_DIR" -json "$RAW/peer.json" -out "$RAW/peer.md" || { failed+=(peer); rm -f "$RAW/peer.json"; }
 
 if [ -f "$RAW/peer.json" ]; then
-	for net in $(go run ./bench/cmd/report -peer "$RAW/peer.json" -behind); do
-		step "profiling $net (behind ONNX Runtime)"
+	go run ./bench/cmd/report -peer "$RAW/peer.json" -behind | while read -r net threads; do
+		step "profiling $net at $threads thread(s) (behind ONNX Runtime)"
+		b='BenchmarkNetwork$'
+		[ "$threads" = 1 ] || b='BenchmarkNetworkThreads$'
 		prof=$(mktemp -d)
-		if go test -run '^$' -bench "BenchmarkNetwork\$/^$net\$" -benchtime 40x -cpuprofile "$prof/cpu.prof" -o "$prof/engine.test" ./engine/ > /dev/null; then
-			go tool pprof -top -nodecount 25 "$prof/engine.test" "$prof/cpu.prof" > "$OUT/pprof-$net.txt" 2>/dev/null
+		if go test -run '^$' -bench "$b/^$net\$" -benchtime "$PROFT" -cpuprofile "$prof/cpu.prof" -o "$prof/engine.test" ./engine/ > /dev/null; then
+			go tool pprof -top -nodecount 25 "$prof/engine.test" "$prof/cpu.prof" > "$OUT/pprof-$net-t$threads.txt" 2>/dev/null
 		else
-			failed+=("pprof-$net")
+			echo "report.sh: profiling $net failed" >&2
 		fi
 		rm -rf "$prof"
 	done

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -90,7 +91,11 @@ func TestBehind(t *testing.T) {
 		{Network: "b", Threads: 2, FacegateMS: 5, ORTMS: 2},
 		{Network: "c", Threads: 1, FacegateMS: 1, ORTMS: 2},
 	}}
-	if got := strings.Join(behind(p), ","); got != "a,b" {
-		t.Errorf("behind = %q, want a,b", got)
+	var got []string
+	for _, r := range behind(p) {
+		got = append(got, fmt.Sprintf("%s/%d", r.Network, r.Threads))
+	}
+	if strings.Join(got, ",") != "a/2,b/1,b/2" {
+		t.Errorf("behind = %v, want a/2,b/1,b/2", got)
 	}
 }

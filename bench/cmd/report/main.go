@@ -19,8 +19,8 @@
 //
 // -levels prints the kernel dispatch levels this machine can run, and
 // -behind prints the networks where facegate is slower than ONNX Runtime
-// (one name a line) and exits: bench/report.sh profiles those and passes
-// the pprof tops back through -pprof.
+// ("NETWORK THREADS" a line) and exits: bench/report.sh profiles those and
+// passes the pprof tops back through -pprof (pprof-NETWORK-tTHREADS.txt).
 package main
 
 import (
@@ -107,7 +107,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/report", "directory for the PNG charts and REPORT.md")
 	flag.StringVar(&o.md, "md", "", "markdown report file (default OUT/REPORT.md, charts linked relative to it)")
 	flag.StringVar(&o.readme, "readme", "", "also replace the region between <!-- report:begin --> and <!-- report:end --> in this file (charts linked as report/NAME.png)")
-	flag.StringVar(&o.pprofDir, "pprof", "", "directory of pprof-NETWORK.txt tops for the networks behind ONNX Runtime (default OUT)")
+	flag.StringVar(&o.pprofDir, "pprof", "", "directory of pprof-NETWORK-tTHREADS.txt tops for the networks behind ONNX Runtime (default OUT)")
 	flag.Float64Var(&o.ghz, "ghz", 0, "CPU clock for the peak GFLOP/s (default: /proc/cpuinfo cpu MHz)")
 	flag.BoolVar(&o.behind, "behind", false, "print the networks where facegate is slower than ONNX Runtime (needs -peer) and exit")
 	levels := flag.Bool("levels", false, "print the kernel dispatch levels this machine can run (values of FACEGATE_CPU) and exit")
@@ -134,8 +134,8 @@ func run(o options) error {
 		if peer == nil {
 			return errors.New("-behind needs -peer")
 		}
-		for _, n := range behind(peer) {
-			fmt.Println(n)
+		for _, row := range behind(peer) {
+			fmt.Println(row.Network, row.Threads)
 		}
 		return nil
 	}
@@ -207,18 +207,20 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// behind lists the networks where facegate's median is above ONNX
-// Runtime's at any thread count.
-func behind(p *PeerResult) []string {
-	seen := map[string]bool{}
-	var out []string
+// behind lists the rows where facegate's median is above ONNX Runtime's.
+func behind(p *PeerResult) []PeerRow {
+	var out []PeerRow
 	for _, r := range p.Rows {
-		if r.FacegateMS > r.ORTMS && !seen[r.Network] {
-			seen[r.Network] = true
-			out = append(out, r.Network)
+		if r.FacegateMS > r.ORTMS {
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// pprofFile names the profile top of a network at a thread count.
+func pprofFile(net string, threads int) string {
+	return fmt.Sprintf("pprof-%s-t%d.txt", net, threads)
 }
 
 func cpuinfoGHz() float64 {
@@ -660,18 +662,22 @@ func (r *reporter) markdown(prefix string) string {
 		}
 		fmt.Fprintln(&b)
 		if bh := behind(r.peer); len(bh) > 0 {
-			fmt.Fprintf(&b, "facegate is **not yet ahead** of ONNX Runtime on: %s (at one or more thread counts). "+
-				"Where the time goes, from `go test -run X -bench 'BenchmarkNetwork/NET$' -cpuprofile cpu.prof ./engine/ && go tool pprof -top cpu.prof`:\n\n",
-				strings.Join(bh, ", "))
-			for _, n := range bh {
-				data, err := os.ReadFile(filepath.Join(r.o.pprofDir, "pprof-"+n+".txt"))
+			var names []string
+			for _, row := range bh {
+				names = append(names, fmt.Sprintf("%s at %d thread(s) (%.2f ms vs %.2f ms)", row.Network, row.Threads, row.FacegateMS, row.ORTMS))
+			}
+			fmt.Fprintf(&b, "facegate is **not yet ahead** of ONNX Runtime on: %s. Where the time goes, from "+
+				"`go test -run X -bench 'BenchmarkNetwork$/^NET$' -benchtime 3s -cpuprofile cpu.prof ./engine/ && go tool pprof -top cpu.prof` "+
+				"(BenchmarkNetworkThreads for 2 threads; the profile also covers loading the model once):\n\n", strings.Join(names, "; "))
+			for _, row := range bh {
+				data, err := os.ReadFile(filepath.Join(r.o.pprofDir, pprofFile(row.Network, row.Threads)))
 				if err != nil {
-					fmt.Fprintf(&b, "- %s: no profile (run bench/report.sh)\n", n)
+					fmt.Fprintf(&b, "- %s, %d thread(s): no profile (run bench/report.sh)\n\n", row.Network, row.Threads)
 					continue
 				}
-				fmt.Fprintf(&b, "<details><summary>pprof top, %s</summary>\n\n```\n%s```\n</details>\n\n", n, topLines(string(data), 28))
+				top, summary := pprofTop(string(data), 18)
+				fmt.Fprintf(&b, "**%s, %d thread(s)** — most time in: %s\n\n```\n%s```\n\n", row.Network, row.Threads, summary, top)
 			}
-			fmt.Fprintln(&b)
 		} else {
 			fmt.Fprintln(&b, "facegate is ahead of ONNX Runtime on every network at every thread count measured.")
 			fmt.Fprintln(&b)
@@ -836,11 +842,33 @@ func fmtMS(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-// topLines keeps a pprof -top listing's header and first n rows.
-func topLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[:n]
+// pprofTop keeps a `pprof -top` listing's summary lines and first n rows
+// (without the binary's file and build id), and names the functions with
+// the most flat time.
+func pprofTop(s string, n int) (top, summary string) {
+	var keep, hot []string
+	rows := 0
+	inRows := false
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "File:"), strings.HasPrefix(l, "Build ID:"), strings.HasPrefix(l, "Time:"), strings.HasPrefix(l, "Type:"):
+			continue
+		case strings.Contains(l, "flat%") && strings.Contains(l, "cum%"):
+			inRows = true
+		case inRows:
+			rows++
+			if rows > n {
+				continue
+			}
+			f := strings.Fields(l)
+			if len(hot) < 5 && len(f) >= 6 && f[0] != "0" {
+				hot = append(hot, fmt.Sprintf("`%s` %s", strings.TrimPrefix(strings.Join(f[5:], " "), "github.com/facegate/facegate/"), f[1]))
+			}
+		}
+		keep = append(keep, strings.ReplaceAll(l, "github.com/facegate/facegate/", ""))
 	}
-	return strings.Join(lines, "\n") + "\n"
+	if len(hot) == 0 {
+		return strings.Join(keep, "\n") + "\n", "(no samples)"
+	}
+	return strings.Join(keep, "\n") + "\n", strings.Join(hot, ", ") + " (flat share of samples)."
 }
