@@ -100,7 +100,7 @@ func TestPreparePadsAndSwapsChannels(t *testing.T) {
 	for i := 0; i < w*h; i++ {
 		pix[3*i], pix[3*i+1], pix[3*i+2] = 200, 100, 10
 	}
-	in := Prepare(w, h, pix, 640)
+	in := Prepare(w, h, pix, 50)
 	if in.W != 64 || in.H != 64 || in.RW != 50 || in.RH != 40 {
 		t.Fatalf("geometry %+v", in)
 	}
@@ -114,5 +114,10 @@ func TestPreparePadsAndSwapsChannels(t *testing.T) {
 	in = Prepare(1000, 500, make([]uint8, 3*1000*500), 320)
 	if in.RW != 320 || in.RH != 160 || in.W != 320 || in.H != 160 {
 		t.Fatalf("scaled geometry %+v", in)
+	}
+	// Small images are enlarged; a flat image stays flat.
+	in = Prepare(w, h, pix, 100)
+	if in.RW != 100 || in.RH != 80 || in.W != 128 || in.H != 96 || in.Data[in.W*in.H+in.W*79+99] != 100 {
+		t.Fatalf("enlarged geometry %+v", in)
 	}
 }

@@ -59,7 +59,7 @@ func NewYuNet(m *engine.Model, threads int) (*YuNet, error) {
 func (d *YuNet) Close() { d.pool.Close() }
 
 // Detect finds the faces in an RGB image (w x h, stride 3w), running the
-// network with the image's long side at longSide (never enlarged) and, when
+// network with the image's long side at longSide (see Prepare) and, when
 // the faces found are larger than MaxFaceSide network pixels or none are
 // found, again at half size, and so on (see MaxFaceSide). Detections of all
 // levels are merged by NMS. Faces are in image pixels, largest first.
@@ -68,7 +68,7 @@ func (d *YuNet) Detect(w, h int, pix []uint8, longSide int) ([]Face, error) {
 		return nil, fmt.Errorf("detect: bad image %dx%d (%d bytes)", w, h, len(pix))
 	}
 	var all []Face
-	side := min(longSide, max(w, h))
+	side := longSide
 	for {
 		faces, err := d.detectAt(w, h, pix, side)
 		if err != nil {

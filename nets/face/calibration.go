@@ -42,3 +42,6 @@ func CalibrationFor(model string) Calibration {
 	}
 	return calibrations[DefaultEmbedder]
 }
+
+// Calibration returns the score calibration the pipeline uses.
+func (p *Pipeline) Calibration() Calibration { return p.calib }
