@@ -320,7 +320,9 @@ func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 				row := src[iy*pitch : (iy+1)*pitch]
 				a := min(max(owA-ow, 0), n)
 				b := min(max(owB-ow, a), n)
-				clear(d[:a])
+				if a > 0 {
+					clear(d[:a])
+				}
 				ix := (ow+a)*g.sw + xOff
 				switch {
 				case a == b: // no tap inside the row
@@ -335,7 +337,9 @@ func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 				default:
 					gatherStrided(d[a:b], row[ix:], g.sw)
 				}
-				clear(d[b:])
+				if b < n {
+					clear(d[b:])
+				}
 			}
 			j += n
 			lane += n

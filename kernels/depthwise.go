@@ -36,6 +36,9 @@ func (c *Conv) runDepthwise(ctx *Ctx, in []float32, inH, inW int, out []float32,
 	// Aim for at least ~32K multiply-adds per chunk.
 	per := max(outH*outW*c.p.KH*c.p.KW*(c.p.InC/c.p.Groups), 1)
 	grain := max(1, (1<<15)/per)
+	if per*c.p.OutC < 1<<17 {
+		grain = c.p.OutC // too little work to be worth waking the workers
+	}
 	ctx.pool().run(c.p.OutC, grain, j)
 	*j = depthwiseJob{}
 	depthwiseJobs.Put(j)
