@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"runtime"
+	"sort"
+	"time"
 
 	"github.com/facegate/facegate/kernels"
 	"github.com/facegate/facegate/weights"
@@ -13,6 +15,9 @@ type SessionOptions struct {
 	// Threads is the number of goroutines kernels may use; 0 means
 	// GOMAXPROCS (one per CPU by default).
 	Threads int
+	// Profile makes Run record the time spent in each operator type (see
+	// Session.Profile); it costs two clock reads per step.
+	Profile bool
 	// MaxInputElements bounds the number of values in each input tensor;
 	// 0 means 1<<26 (256 MiB of float32).
 	MaxInputElements int
@@ -35,6 +40,8 @@ type Session struct {
 	maxIn   int
 	plans   []*plan     // most recently used first
 	arena   [][]float32 // activation buffers shared by all plans
+	profile bool
+	prof    map[string]*OpTime
 }
 
 // NewSession prepares a Session for m. Close it to stop its worker
@@ -47,7 +54,10 @@ func NewSession(m *Model, opt SessionOptions) (*Session, error) {
 	if th <= 0 {
 		th = runtime.GOMAXPROCS(0)
 	}
-	s := &Session{m: m, threads: th, maxIn: opt.MaxInputElements}
+	s := &Session{m: m, threads: th, maxIn: opt.MaxInputElements, profile: opt.Profile}
+	if s.profile {
+		s.prof = map[string]*OpTime{}
+	}
 	if s.maxIn <= 0 {
 		s.maxIn = 1 << 26
 	}
@@ -80,10 +90,54 @@ func (s *Session) Run(inputs []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !s.profile {
+		for i := range p.steps {
+			s.exec(&p.steps[i], inputs)
+		}
+		return p.outs, nil
+	}
 	for i := range p.steps {
-		s.exec(&p.steps[i], inputs)
+		st := &p.steps[i]
+		t0 := time.Now()
+		s.exec(st, inputs)
+		d := time.Since(t0)
+		ot := s.prof[st.n.op]
+		if ot == nil {
+			ot = &OpTime{Op: st.n.op}
+			s.prof[st.n.op] = ot
+		}
+		ot.Time += d
+		ot.Calls++
+		ot.MACs += st.macs
 	}
 	return p.outs, nil
+}
+
+// OpTime is the time a profiling Session spent in one operator type.
+type OpTime struct {
+	Op    string
+	Calls int
+	Time  time.Duration
+	MACs  int64
+}
+
+// Profile returns the time spent per operator type since the Session was
+// made (or since ResetProfile), slowest first. Nil unless
+// SessionOptions.Profile was set.
+func (s *Session) Profile() []OpTime {
+	var out []OpTime
+	for _, ot := range s.prof {
+		out = append(out, *ot)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Time > out[j].Time })
+	return out
+}
+
+// ResetProfile clears the recorded times (e.g. after warm-up).
+func (s *Session) ResetProfile() {
+	for _, ot := range s.prof {
+		*ot = OpTime{Op: ot.Op}
+	}
 }
 
 // planFor validates inputs and returns the plan for their shapes, building

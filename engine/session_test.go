@@ -255,3 +255,45 @@ func TestLoadFileErrors(t *testing.T) {
 		t.Error("LoadFile accepted a text file")
 	}
 }
+
+// TestProfile: a profiling session accounts for every step and every MAC.
+func TestProfile(t *testing.T) {
+	m := loadModel(t, "2.7_80x80_MiniFASNetV2.onnx")
+	s, err := NewSession(m, SessionOptions{Threads: 1, Profile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	in := []*Tensor{randomInput([]int{1, 3, 80, 80}, 3)}
+	for r := 0; r < 3; r++ {
+		if _, err := s.Run(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := m.Stats([][]int{{1, 3, 80, 80}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, macs := 0, int64(0)
+	for _, ot := range s.Profile() {
+		calls += ot.Calls
+		macs += ot.MACs
+		if ot.Time <= 0 {
+			t.Errorf("%s: no time recorded", ot.Op)
+		}
+	}
+	if calls != 3*st.Steps || macs != 3*st.TotalMACs {
+		t.Errorf("profile has %d calls and %d MACs, want %d and %d", calls, macs, 3*st.Steps, 3*st.TotalMACs)
+	}
+	s.ResetProfile()
+	for _, ot := range s.Profile() {
+		if ot.Calls != 0 {
+			t.Errorf("%s: %d calls after ResetProfile", ot.Op, ot.Calls)
+		}
+	}
+	if !raceEnabled {
+		if a := testing.AllocsPerRun(3, func() { s.Run(in) }); a != 0 {
+			t.Errorf("profiling Run allocates %v times", a)
+		}
+	}
+}

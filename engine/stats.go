@@ -1,6 +1,10 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/facegate/facegate/kernels"
+)
 
 // Stats describes a loaded model and, when input shapes are given, the
 // work and memory one Run of those shapes takes.
@@ -22,6 +26,16 @@ type Stats struct {
 	Steps        int   // operators executed per Run
 	ArenaBytes   int64 // activation memory of the session plan
 	ScratchBytes int64 // kernel scratch (single-threaded)
+	StepList     []StepInfo
+}
+
+// StepInfo is one operator executed by Run, in order.
+type StepInfo struct {
+	Op       string // ONNX operator, or fg.Dense / fg.ChannelAffine for fused ones
+	Name     string // node name (of the first node when fused)
+	OutShape []int
+	MACs     int64
+	Detail   string // e.g. "act=PReLU" for a convolution with a fused activation
 }
 
 // Stats reports the model's operators and parameters, and for inShapes
@@ -70,6 +84,7 @@ func (m *Model) Stats(inShapes [][]int) (*Stats, error) {
 	st.MACs = map[string]int64{}
 	st.RunOps = map[string]int{}
 	for _, s := range p.steps {
+		st.StepList = append(st.StepList, StepInfo{Op: s.n.op, Name: s.n.name, OutShape: s.outShape, MACs: s.macs, Detail: s.detail()})
 		st.RunOps[s.n.op]++
 		if s.macs > 0 {
 			st.MACs[s.n.op] += s.macs
@@ -83,4 +98,37 @@ func (m *Model) Stats(inShapes [][]int) (*Stats, error) {
 		st.OutputShapes = append(st.OutputShapes, o.Shape)
 	}
 	return st, nil
+}
+
+// detail describes a step's fused work and kernel choice for inspect.
+func (st *step) detail() string {
+	n := st.n
+	switch n.op {
+	case "Conv":
+		p := n.convP
+		d := fmt.Sprintf("%dx%d/%d", p.KH, p.KW, p.StrideH)
+		if p.Groups > 1 {
+			if p.Groups == p.InC && p.Groups == p.OutC {
+				d += " depthwise"
+			} else {
+				d += fmt.Sprintf(" groups=%d", p.Groups)
+			}
+		}
+		return d + actName(n.act)
+	case "fg.Dense":
+		return fmt.Sprintf("%dx%d", n.denseK, n.denseN) + actName(n.act)
+	}
+	return ""
+}
+
+func actName(a kernels.ActKind) string {
+	switch a {
+	case kernels.ActReLU:
+		return " +ReLU"
+	case kernels.ActPReLU:
+		return " +PReLU"
+	case kernels.ActSigmoid:
+		return " +Sigmoid"
+	}
+	return ""
 }

@@ -31,6 +31,7 @@ func runInfer(args []string) int {
 	outDir := fs.String("out", "", "directory for the outputs, one <output name>.npy each")
 	threads := fs.Int("threads", 1, "kernel threads (0: one per CPU); 1 matches ort-run.mjs's default")
 	runs := fs.Int("time", 0, "after 10 warm-up runs, time this many runs and print the median and minimum")
+	profile := fs.Bool("profile", false, "with --time: also print the time per operator type over the timed runs")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return 2
@@ -57,7 +58,7 @@ func runInfer(args []string) int {
 		}
 		inputs[k] = &engine.Tensor{Shape: a.Shape, Data: a.Data}
 	}
-	s, err := engine.NewSession(m, engine.SessionOptions{Threads: *threads})
+	s, err := engine.NewSession(m, engine.SessionOptions{Threads: *threads, Profile: *profile})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "facegate infer: %v\n", err)
 		return 1
@@ -88,6 +89,7 @@ func runInfer(args []string) int {
 			return 1
 		}
 	}
+	s.ResetProfile()
 	ts := make([]float64, *runs)
 	for i := range ts {
 		t0 := time.Now()
@@ -103,5 +105,21 @@ func runInfer(args []string) int {
 		th = s.Threads()
 	}
 	fmt.Printf("%s threads=%d runs=%d median_ms=%.3f min_ms=%.3f\n", filepath.Base(*model), th, *runs, ts[*runs/2], ts[0])
+	if *profile {
+		var total float64
+		prof := s.Profile()
+		for _, ot := range prof {
+			total += float64(ot.Time.Nanoseconds())
+		}
+		fmt.Printf("%-18s %6s %10s %6s %9s\n", "operator", "calls", "ms/run", "share", "GMAC/s")
+		for _, ot := range prof {
+			ns := float64(ot.Time.Nanoseconds())
+			rate := ""
+			if ot.MACs > 0 && ns > 0 {
+				rate = fmt.Sprintf("%.1f", float64(ot.MACs)/ns)
+			}
+			fmt.Printf("%-18s %6d %10.3f %5.1f%% %9s\n", ot.Op, ot.Calls / *runs, ns/1e6/float64(*runs), 100*ns/total, rate)
+		}
+	}
 	return 0
 }

@@ -95,9 +95,17 @@ func TestInferBinary(t *testing.T) {
 		t.Error(err)
 	}
 
-	insp := runBin(t, bin, "inspect", fgw, "--shape", "1,3,640,640")
+	prof := runBin(t, bin, "infer", "--model", fas, "--out", filepath.Join(tmp, "fas"), "--time", "2", "--profile", in)
+	if !regexp.MustCompile(`(?m)^Conv +49 `).MatchString(prof) {
+		t.Errorf("--profile does not list MiniFASNetV2's 49 convolutions per run:\n%s", prof)
+	}
+
+	insp := runBin(t, bin, "inspect", fgw, "--shape", "1,3,640,640", "--steps")
 	if !strings.Contains(insp, "344.2 M MACs") {
 		t.Errorf("inspect does not report YuNet's 344.2 M MACs at 640x640:\n%s", insp)
+	}
+	if !strings.Contains(insp, "depthwise +ReLU") {
+		t.Errorf("inspect --steps does not show a depthwise convolution with fused ReLU:\n%s", insp)
 	}
 }
 

@@ -19,10 +19,11 @@ func init() {
 func runInspect(args []string) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: facegate inspect M.fgw|M.onnx [--shape 1,3,640,640]")
+		fmt.Fprintln(fs.Output(), "usage: facegate inspect M.fgw|M.onnx [--shape 1,3,640,640] [--steps]")
 		fs.PrintDefaults()
 	}
 	shapeFlag := fs.String("shape", "", "input shape for MACs and memory (default: the model's fixed shape, batch 1)")
+	steps := fs.Bool("steps", false, "also list every operator Run executes, with output shape and MACs")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return 2
@@ -55,6 +56,12 @@ func runInspect(args []string) int {
 		return 1
 	}
 	printInspect(os.Stdout, m, st)
+	if *steps {
+		fmt.Println("\nstep operator           output shape          MACs (M)  node")
+		for k, si := range st.StepList {
+			fmt.Printf("%4d %-17s %-20s %9.2f  %s %s\n", k, si.Op, fmt.Sprint(si.OutShape), float64(si.MACs)/1e6, si.Name, si.Detail)
+		}
+	}
 	return 0
 }
 
