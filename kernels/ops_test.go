@@ -66,6 +66,8 @@ func TestPoolingOps(t *testing.T) {
 		{PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, CeilMode: true}, 10, 11},
 		{PoolParams{KH: 3, KW: 2, StrideH: 1, StrideW: 3, PadTop: 0, PadLeft: 1, PadBottom: 2, PadRight: 0}, 6, 7},
 		{PoolParams{KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2}, 3, 4},
+		{PoolParams{KH: 2, KW: 2, StrideH: 2, StrideW: 2}, 64, 66},                                                   // big enough to run threaded
+		{PoolParams{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, 60, 61}, // likewise
 	}
 	for _, pool := range ktPools(t) {
 		for ci, tc := range cases {
