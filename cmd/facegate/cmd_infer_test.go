@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/internal/shared"
+	"github.com/facegate/facegate/weights"
 	"github.com/facegate/facegate/weights/npy"
 )
 
@@ -93,6 +95,19 @@ func TestInferBinary(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(tmp, "fas", "logits.npy")); err != nil {
 		t.Error(err)
+	}
+
+	custom := filepath.Join(tmp, "custom.fgw")
+	runBin(t, bin, "convert", fas, custom, "--name", "myfas", "--color", "rgb", "--mean", "1,2,3", "--std", "4,5,6")
+	cm, err := weights.Load(custom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta := cm.Meta; meta.Name != "myfas" || meta.ColorOrder != "RGB" || fmt.Sprint(meta.Mean, meta.Std) != "[1 2 3] [4 5 6]" {
+		t.Errorf("convert flags not stored: %+v", meta)
+	}
+	if out, err := exec.Command(bin, "convert", fas, custom, "--mean", "1,2").CombinedOutput(); err == nil {
+		t.Errorf("convert accepted --mean without --std:\n%s", out)
 	}
 
 	prof := runBin(t, bin, "infer", "--model", fas, "--out", filepath.Join(tmp, "fas"), "--time", "2", "--profile", in)
