@@ -449,3 +449,32 @@ func TestTranspose(t *testing.T) {
 		}
 	}
 }
+
+// TestExpSigmoid sweeps the float32 exp and sigmoid against float64 math.
+func TestExpSigmoid(t *testing.T) {
+	for x := float32(-100); x <= 100; x += 0.0137 {
+		got, want := float64(expf(x)), math.Exp(float64(x))
+		switch {
+		case want > math.MaxFloat32:
+			if !math.IsInf(got, 1) {
+				t.Fatalf("expf(%g) = %g, want +Inf", x, got)
+			}
+		case want < 1.1754944e-38:
+			if got > 1.2e-38 {
+				t.Fatalf("expf(%g) = %g, want ~0", x, got)
+			}
+		case math.Abs(got-want) > 3e-7*want:
+			t.Fatalf("expf(%g) = %g, want %g (rel err %g)", x, got, want, math.Abs(got-want)/want)
+		}
+		gs, ws := float64(sigmoid(x)), 1/(1+math.Exp(-float64(x)))
+		if math.Abs(gs-ws) > 3e-7*ws+1e-30 {
+			t.Fatalf("sigmoid(%g) = %g, want %g", x, gs, ws)
+		}
+	}
+	if v := expf(float32(math.NaN())); v == v {
+		t.Fatalf("expf(NaN) = %g", v)
+	}
+	if sigmoid(-200) != 0 || sigmoid(200) != 1 {
+		t.Fatalf("sigmoid does not saturate: %g %g", sigmoid(-200), sigmoid(200))
+	}
+}
