@@ -45,7 +45,7 @@ type Session struct {
 }
 
 // NewSession prepares a Session for m. Close it to stop its worker
-// goroutines.
+// goroutines (a Session that is garbage collected is closed too, later).
 func NewSession(m *Model, opt SessionOptions) (*Session, error) {
 	if m == nil {
 		return nil, fmt.Errorf("engine: nil model")
@@ -63,6 +63,8 @@ func NewSession(m *Model, opt SessionOptions) (*Session, error) {
 	}
 	if th > 1 {
 		s.pool = kernels.NewPool(th)
+		// A Session dropped without Close still stops its workers.
+		runtime.AddCleanup(s, func(p *kernels.Pool) { p.Close() }, s.pool)
 	}
 	s.ctx.Pool = s.pool
 	return s, nil

@@ -4,9 +4,11 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/facegate/facegate/internal/shared"
 	"github.com/facegate/facegate/weights"
@@ -295,5 +297,36 @@ func TestProfile(t *testing.T) {
 		if a := testing.AllocsPerRun(3, func() { s.Run(in) }); a != 0 {
 			t.Errorf("profiling Run allocates %v times", a)
 		}
+	}
+}
+
+// TestDroppedSessionStopsWorkers: a multi-threaded Session that is never
+// closed still stops its worker goroutines once garbage collected.
+func TestDroppedSessionStopsWorkers(t *testing.T) {
+	m := loadModel(t, "2.7_80x80_MiniFASNetV2.onnx")
+	before := runtime.NumGoroutine()
+	sessions := make([]*Session, 4)
+	for k := range sessions {
+		s, err := NewSession(m, SessionOptions{Threads: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Run([]*Tensor{randomInput([]int{1, 3, 80, 80}, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		sessions[k] = s
+	}
+	if n := runtime.NumGoroutine(); n < before+12 {
+		t.Fatalf("4 sessions of 4 threads: %d → %d goroutines, want 12 more", before, n)
+	}
+	runtime.KeepAlive(sessions)
+	sessions = nil
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after dropping the sessions, %d before", n, before)
 	}
 }
