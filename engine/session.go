@@ -18,6 +18,10 @@ type SessionOptions struct {
 	// Profile makes Run record the time spent in each operator type (see
 	// Session.Profile); it costs two clock reads per step.
 	Profile bool
+	// MaxActivationBytes bounds the activation memory of one input shape's
+	// plan; 0 means 1 GiB. A shape needing more is an error, not an
+	// allocation that could exhaust memory.
+	MaxActivationBytes int64
 	// MaxInputElements bounds the number of values in each input tensor;
 	// 0 means 1<<26 (256 MiB of float32).
 	MaxInputElements int
@@ -38,6 +42,7 @@ type Session struct {
 	ctx     kernels.Ctx
 	threads int
 	maxIn   int
+	maxAct  int64
 	plans   []*plan     // most recently used first
 	arena   [][]float32 // activation buffers shared by all plans
 	profile bool
@@ -60,6 +65,10 @@ func NewSession(m *Model, opt SessionOptions) (*Session, error) {
 	}
 	if s.maxIn <= 0 {
 		s.maxIn = 1 << 26
+	}
+	s.maxAct = opt.MaxActivationBytes
+	if s.maxAct <= 0 {
+		s.maxAct = 1 << 30
 	}
 	if th > 1 {
 		s.pool = kernels.NewPool(th)
@@ -192,6 +201,10 @@ func (s *Session) planFor(inputs []*Tensor) (*plan, error) {
 	p, err := m.buildPlan(shapes)
 	if err != nil {
 		return nil, fmt.Errorf("engine: input shapes %v: %w", shapes, err)
+	}
+	if int64(p.arena)*4 > s.maxAct {
+		return nil, fmt.Errorf("engine: input shapes %v need %d MiB of activations, more than the session's limit of %d MiB",
+			shapes, int64(p.arena)*4>>20, s.maxAct>>20)
 	}
 	if p.scratch > len(s.ctx.Scratch) {
 		s.ctx.Scratch = make([]float32, p.scratch)

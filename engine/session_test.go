@@ -173,13 +173,22 @@ func TestBadInputs(t *testing.T) {
 		{"zero dim", yunet, []*Tensor{{Shape: []int{0, 3, 64, 64}}}, "dimension 0 is 0"},
 		{"negative dim", yunet, []*Tensor{{Shape: []int{1, 3, -64, 64}}}, "is -64"},
 		{"huge", yunet, []*Tensor{{Shape: []int{1 << 20, 3, 1 << 20, 1 << 20}}}, "limit"},
+		{"activations", yunet, []*Tensor{randomInput([]int{1, 3, 1024, 1024}, 1)}, "limit of 16 MiB"},
 		{"not multiple of 32", yunet, []*Tensor{randomInput([]int{1, 3, 80, 64}, 1)}, "broadcast"},
 		{"too small", yunet, []*Tensor{randomInput([]int{1, 3, 8, 8}, 1)}, "too small"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := sessionFor(t, c.m, 1)
-			_, err := s.Run(c.in)
+			limit := int64(0)
+			if c.name == "activations" {
+				limit = 16 << 20
+			}
+			s, err := NewSession(c.m, SessionOptions{Threads: 1, MaxActivationBytes: limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			_, err = s.Run(c.in)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want one containing %q", err, c.want)
 			}
