@@ -41,6 +41,7 @@ step() { echo "== $(( $(date +%s) - start ))s: $*" >&2; }
 header() {
 	echo "commit: ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 	echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+	[ -r /proc/loadavg ] && echo "loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"
 	[ $# -gt 0 ] && echo "level: $1"
 	return 0
 }
@@ -103,6 +104,7 @@ step "charts and report"
 args=(-bench "$RAW/*.txt" -out "$OUT" -readme bench/README.md)
 [ -f "$RAW/peer.json" ] && args+=(-peer "$RAW/peer.json")
 [ -f "$RAW/load.json" ] && args+=(-load "$RAW/load.json")
+[ "${QUICK:-0}" = 1 ] && args+=(-note "QUICK=1 smoke run: single short runs, too noisy to quote; run bash bench/report.sh for the real numbers.")
 go run ./bench/cmd/report "${args[@]}" || failed+=(report)
 if [ ${#failed[@]} -gt 0 ]; then
 	step "done with failures: ${failed[*]} (see the files in $RAW)"

@@ -86,6 +86,9 @@ type Result struct {
 	ORT     string `json:"ort"`
 	Rows    []Row  `json:"rows"`
 	Started string `json:"started"`
+	// LoadAvg is /proc/loadavg's 1-minute figure before and after: above
+	// the CPU count, other processes competed with both engines.
+	LoadAvg []string `json:"loadavg,omitempty"`
 }
 
 // Row is one network at one thread count: medians over rounds, and each
@@ -102,6 +105,7 @@ type Row struct {
 
 func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut string) error {
 	started := time.Now().UTC().Format(time.RFC3339)
+	loadBefore := loadAvg()
 	threads, err := parseInts(threadList)
 	if err != nil {
 		return err
@@ -182,7 +186,8 @@ func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut st
 	var b bytes.Buffer
 	host, _ := os.Hostname()
 	res := Result{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), Host: host,
-		Runs: runs, Rounds: rounds, ORT: "onnxruntime-node 1.30", Started: started}
+		Runs: runs, Rounds: rounds, ORT: "onnxruntime-node 1.30", Started: started,
+		LoadAvg: []string{loadBefore, loadAvg()}}
 	fmt.Fprintf(&b, "facegate vs ONNX Runtime (onnxruntime-node 1.30), %s/%s, %d CPUs, host %s; median of %d rounds x %d runs\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), host, rounds, runs)
 	fmt.Fprintln(&b, "| network | threads | facegate ms | ORT ms | facegate/ORT |")
@@ -271,4 +276,17 @@ func parseInts(s string) ([]int, error) {
 		r = append(r, v)
 	}
 	return r, nil
+}
+
+// loadAvg returns the 1-minute load average, or "" where there is none.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }

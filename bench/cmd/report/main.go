@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ type PeerResult struct {
 	Runs, Rounds int
 	ORT          string
 	Rows         []PeerRow
+	LoadAvg      []string `json:"loadavg"`
 }
 
 // PeerRow is one network at one thread count.
@@ -67,12 +69,13 @@ type LoadReport struct {
 		CPUs     int    `json:"cpus"`
 		CPUModel string `json:"cpu_model"`
 	} `json:"machine"`
-	Server  string  `json:"server"`
-	Client  string  `json:"client"`
-	Probe   string  `json:"probe"`
-	Gallery string  `json:"gallery"`
-	StepS   float64 `json:"step_seconds"`
-	StepMax int     `json:"step_max_requests"`
+	Server  string   `json:"server"`
+	Client  string   `json:"client"`
+	Probe   string   `json:"probe"`
+	Gallery string   `json:"gallery"`
+	StepS   float64  `json:"step_seconds"`
+	StepMax int      `json:"step_max_requests"`
+	LoadAvg []string `json:"loadavg"`
 	Runs    []struct {
 		Mode       string  `json:"mode"`
 		BodyBytes  int     `json:"body_bytes"`
@@ -94,9 +97,9 @@ type LoadReport struct {
 }
 
 type options struct {
-	bench, peer, load, out, md, readme, pprofDir, imgPrefix string
-	ghz                                                     float64
-	behind                                                  bool
+	bench, peer, load, out, md, readme, pprofDir, note string
+	ghz                                                float64
+	behind                                             bool
 }
 
 func main() {
@@ -108,6 +111,7 @@ func main() {
 	flag.StringVar(&o.md, "md", "", "markdown report file (default OUT/REPORT.md, charts linked relative to it)")
 	flag.StringVar(&o.readme, "readme", "", "also replace the region between <!-- report:begin --> and <!-- report:end --> in this file (charts linked as report/NAME.png)")
 	flag.StringVar(&o.pprofDir, "pprof", "", "directory of pprof-NETWORK-tTHREADS.txt tops for the networks behind ONNX Runtime (default OUT)")
+	flag.StringVar(&o.note, "note", "", "a line to put at the top of the report (e.g. that this was a quick run)")
 	flag.Float64Var(&o.ghz, "ghz", 0, "CPU clock for the peak GFLOP/s (default: /proc/cpuinfo cpu MHz)")
 	flag.BoolVar(&o.behind, "behind", false, "print the networks where facegate is slower than ONNX Runtime (needs -peer) and exit")
 	levels := flag.Bool("levels", false, "print the kernel dispatch levels this machine can run (values of FACEGATE_CPU) and exit")
@@ -582,6 +586,20 @@ func (r *reporter) stages() map[string]float64 {
 	return m
 }
 
+// loadAverages lists the distinct "loadavg" configuration lines of the
+// benchmark files, in the order the stages ran.
+func (r *reporter) loadAverages() string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range r.sums {
+		if la := s.Config["loadavg"]; la != "" && !seen[la+s.Config["file"]] {
+			seen[la+s.Config["file"]] = true
+			out = append(out, fmt.Sprintf("%s (%s)", la, strings.TrimSuffix(filepath.Base(s.Config["file"]), ".txt")))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 // lscpu summarises the machine from lscpu (when installed).
 func lscpu() string {
 	out, err := exec.Command("lscpu").Output()
@@ -628,6 +646,9 @@ func (r *reporter) markdown(prefix string) string {
 		}
 	}
 
+	if r.o.note != "" {
+		fmt.Fprintf(&b, "> %s\n\n", r.o.note)
+	}
 	fmt.Fprintln(&b, "### Machine")
 	fmt.Fprintln(&b)
 	for _, s := range r.sums {
@@ -635,6 +656,10 @@ func (r *reporter) markdown(prefix string) string {
 			fmt.Fprintf(&b, "Measured at commit `%s`, %s.\n\n", c, s.Config["date"])
 			break
 		}
+	}
+	if la := r.loadAverages(); la != "" {
+		fmt.Fprintf(&b, "Load average (1, 5, 15 min) when each benchmark stage started: %s, on %d CPUs. "+
+			"Anything above the CPU count means other processes competed for the cores while these numbers were taken.\n\n", la, runtime.NumCPU())
 	}
 	if s := lscpu(); s != "" {
 		fmt.Fprintf(&b, "```\n%s```\n\n", s)
@@ -650,7 +675,8 @@ func (r *reporter) markdown(prefix string) string {
 		fmt.Fprintln(&b, "### facegate vs ONNX Runtime")
 		fmt.Fprintln(&b)
 		fmt.Fprintf(&b, "`go run ./bench/cmd/peer`: %s, %d CPUs; each number is the median of %d rounds × %d timed runs after 10 warm-ups, "+
-			"both engines as separate processes on the same input, interleaved.\n\n", r.peer.ORT, r.peer.CPUs, r.peer.Rounds, r.peer.Runs)
+			"both engines as separate processes on the same input, interleaved. 1-minute load average before/after: %s.\n\n",
+			r.peer.ORT, r.peer.CPUs, r.peer.Rounds, r.peer.Runs, strings.Join(r.peer.LoadAvg, " / "))
 		fmt.Fprintln(&b, "| network | threads | facegate ms | ORT ms | facegate/ORT | |")
 		fmt.Fprintln(&b, "|---|---|---|---|---|---|")
 		for _, row := range r.peer.Rows {
@@ -795,7 +821,8 @@ func (r *reporter) markdown(prefix string) string {
 		fmt.Fprintln(&b)
 		fmt.Fprintf(&b, "`go run ./bench/cmd/load`: POST /v2/face-recognition/compare-live on loopback, %s server, %s client, %d CPUs (%s); "+
 			"probe %s + gallery [%s] (640×480 JPEG, base64), liveness_min_score 0.6; concurrency doubles each step of at most %.0f s / %d requests "+
-			"until errors/503s or flat throughput.\n\n", l.Server, l.Client, l.Machine.CPUs, l.Machine.CPUModel, l.Probe, l.Gallery, l.StepS, l.StepMax)
+			"until errors/503s or flat throughput. 1-minute load average before/after: %s.\n\n",
+			l.Server, l.Client, l.Machine.CPUs, l.Machine.CPUModel, l.Probe, l.Gallery, l.StepS, l.StepMax, strings.Join(l.LoadAvg, " / "))
 		for _, run := range l.Runs {
 			fmt.Fprintf(&b, "**%s** (body %d KB)\n\n", run.Mode, run.BodyBytes>>10)
 			fmt.Fprintln(&b, "| concurrency | requests | ok | errors | req/s | p50 ms | p90 ms | p99 ms | max ms |")
