@@ -8,7 +8,8 @@
 # results section of bench/README.md.
 #
 #   bash bench/report.sh            # ~12 minutes on 2 cores
-#   QUICK=1 bash bench/report.sh    # ~3 minutes: fewer runs, shorter steps (smoke test)
+#   QUICK=1 bash bench/report.sh    # ~2 minutes: fewer runs, shorter steps (smoke test)
+#   CLEAN=1 bash bench/report.sh    # measure the committed HEAD, not the working tree
 #
 # Needs: Go, ../shared (or FACEGATE_SHARED), node + bench/peer/node_modules
 # (npm install --ignore-scripts in bench/peer, or PEER_DIR=...) for the
@@ -19,6 +20,28 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 test -f go.mod || { echo "report.sh: run from a facegate checkout" >&2; exit 1; }
+
+# CLEAN=1: run on an export of HEAD, so that uncommitted work in this
+# checkout (yours or anyone's) cannot break or colour the numbers, then
+# bring the results back and redraw the report here.
+if [ "${CLEAN:-0}" = 1 ]; then
+	export_dir=$(mktemp -d)
+	trap 'rm -rf "$export_dir"' EXIT
+	git archive HEAD | tar -x -C "$export_dir"
+	shared=${FACEGATE_SHARED:-$(cd .. && pwd)/shared}
+	here=$(pwd)
+	rc=0
+	(cd "$export_dir" && CLEAN=0 COMMIT=$(git -C "$here" rev-parse --short HEAD) FACEGATE_SHARED="$shared" \
+		PEER_DIR="${PEER_DIR:-$here/bench/peer}" bash bench/report.sh) || rc=$?
+	rm -rf bench/report
+	cp -r "$export_dir/bench/report" bench/report
+	args=(-bench "bench/report/raw/*.txt" -out bench/report -readme bench/README.md)
+	[ -f bench/report/raw/peer.json ] && args+=(-peer bench/report/raw/peer.json)
+	[ -f bench/report/raw/load.json ] && args+=(-load bench/report/raw/load.json)
+	[ "${QUICK:-0}" = 1 ] && args+=(-note "QUICK=1 smoke run: single short runs, too noisy to quote; run bash bench/report.sh for the real numbers.")
+	go run ./bench/cmd/report "${args[@]}" || rc=1
+	exit $rc
+fi
 
 OUT=bench/report
 RAW=$OUT/raw
