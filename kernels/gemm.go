@@ -18,7 +18,7 @@ const (
 
 	// Below this many multiply-adds a GEMM runs on one goroutine: waking
 	// the workers costs more than it saves.
-	gemmParallelMACs = 1 << 19
+	gemmParallelMACs = 1 << 20
 )
 
 // zeroVec supplies a zero bias or slope (ReLU) panel to the micro-kernel.
