@@ -5,12 +5,19 @@ import (
 	"sync"
 )
 
-// Blocking of the GEMM driver (BLIS loop order). For each column block of
-// at most gemmNC columns (the unit handed to a worker): for each K block of
-// at most gemmKC: pack B (kc × columns) into the worker's scratch; for each
-// row block of gemmMC rows (the A block the micro-kernel streams from L2):
-// for each NR-column B panel (kept in L1): for each MR-row A panel: one
-// micro-kernel call.
+// Blocking of the GEMM driver (BLIS loop order). A work unit is a column
+// block of at most gemmNC columns times a range of rows (all of them unless
+// there are fewer column blocks than threads); Pool workers take units.
+// Within a unit: for each K block of at most gemmKC: pack B (kc × columns)
+// into the worker's scratch; for each row block of gemmMC rows (the A block
+// the micro-kernel streams from L2): for each NR-column B panel (kept in
+// L1): for each MR-row A panel: one micro-kernel call.
+//
+// The epilogue is fused: the first K block starts from the bias, later
+// ones accumulate into C (mkAccumulate), and the last applies ReLU/PReLU
+// (mkActivate). Sigmoid, not being a per-row slope, is a separate pass over
+// the finished unit while it is still in cache. Partial tiles at the right
+// and bottom edges go through a temporary MR×NR tile.
 const (
 	gemmKC = 256
 	gemmMC = 128
