@@ -207,9 +207,17 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 	for ch := 0; ch < c; ch++ {
 		src := in[ch*inPlane : (ch+1)*inPlane]
 		dst := out[ch*outPlane : (ch+1)*outPlane]
+		prev := -1
 		for oh := 0; oh < outH; oh++ {
-			row := src[ay.nearestIndex(oh)*inW : (ay.nearestIndex(oh)+1)*inW]
+			iy := ay.nearestIndex(oh)
 			drow := dst[oh*outW : (oh+1)*outW]
+			if iy == prev {
+				// Up-sampling repeats input rows: copy the row just made.
+				copy(drow, dst[(oh-1)*outW:oh*outW])
+				continue
+			}
+			prev = iy
+			row := src[iy*inW : (iy+1)*inW]
 			if table {
 				for ow, x := range x0s[:outW] {
 					drow[ow] = row[x]
