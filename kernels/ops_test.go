@@ -120,7 +120,7 @@ func TestPoolingOps(t *testing.T) {
 								want = sum / float64(cntPad)
 							}
 							got := float64(out.Data[(ch*outH+oh)*outW+ow])
-							if math.Abs(got-want) > 1e-5 {
+							if !(math.Abs(got-want) <= 1e-5) {
 								t.Fatalf("%s: out[%d,%d,%d] = %g, want %g", name, ch, oh, ow, got, want)
 							}
 						}
@@ -155,7 +155,7 @@ func TestGlobalAvgPool(t *testing.T) {
 		for _, v := range in[c*49 : (c+1)*49] {
 			s += float64(v)
 		}
-		if math.Abs(float64(out.Data[c])-s/49) > 1e-6 {
+		if !(math.Abs(float64(out.Data[c])-s/49) <= 1e-6) {
 			t.Fatalf("channel %d: %g, want %g", c, out.Data[c], s/49)
 		}
 	}
@@ -193,7 +193,7 @@ func TestResizeONNXExamples(t *testing.T) {
 		Resize(c.p, c.in, 1, c.inH, c.inW, out.Data, c.outH, c.outW)
 		out.check(t, c.name)
 		for i := range c.want {
-			if math.Abs(float64(out.Data[i]-c.want[i])) > 1e-5 {
+			if !(math.Abs(float64(out.Data[i]-c.want[i])) <= 1e-5) {
 				t.Fatalf("%s: out %v, want %v", c.name, out.Data, c.want)
 			}
 		}
@@ -227,7 +227,7 @@ func TestResize(t *testing.T) {
 							for ow := 0; ow < outW; ow++ {
 								want := ktRefResize(p, in[ch*inH*inW:], inH, inW, outH, outW, oh, ow)
 								got := float64(out.Data[(ch*outH+oh)*outW+ow])
-								if math.Abs(got-want) > 1e-5 {
+								if !(math.Abs(got-want) <= 1e-5) {
 									t.Fatalf("%s: out[%d,%d,%d] = %g, want %g", name, ch, oh, ow, got, want)
 								}
 							}
@@ -334,7 +334,7 @@ func TestBinary(t *testing.T) {
 				}
 				x, y := float64(a[off(as)]), float64(b[off(bs)])
 				want := [...]float64{x + y, x - y, x * y, x / y}[op]
-				if math.Abs(float64(out.Data[i])-want) > 1e-6*(1+math.Abs(want)) {
+				if !(math.Abs(float64(out.Data[i])-want) <= 1e-6*(1+math.Abs(want))) {
 					t.Fatalf("%s: out[%d] = %g, want %g", name, i, out.Data[i], want)
 				}
 			}
@@ -354,7 +354,7 @@ func TestActivate(t *testing.T) {
 		y.check(t, "Activate")
 		for i, v := range x {
 			want := ktAct(float64(v), act, float64(slope[i/hw]))
-			if math.Abs(float64(y.Data[i])-want) > 1e-6 {
+			if !(math.Abs(float64(y.Data[i])-want) <= 1e-6) {
 				t.Fatalf("act %d: y[%d] = %g, want %g", act, i, y.Data[i], want)
 			}
 		}
@@ -386,7 +386,7 @@ func TestSoftmax(t *testing.T) {
 				for a := 0; a < axis; a++ {
 					i := (o*axis+a)*inner + in
 					want := math.Exp(float64(x[i])-m) / s
-					if math.Abs(float64(out.Data[i])-want) > 1e-6 {
+					if !(math.Abs(float64(out.Data[i])-want) <= 1e-6) {
 						t.Fatalf("%v: out[%d] = %g, want %g", sh, i, out.Data[i], want)
 					}
 				}
@@ -463,11 +463,11 @@ func TestExpSigmoid(t *testing.T) {
 			if got > 1.2e-38 {
 				t.Fatalf("expf(%g) = %g, want ~0", x, got)
 			}
-		case math.Abs(got-want) > 3e-7*want:
+		case !(math.Abs(got-want) <= 3e-7*want):
 			t.Fatalf("expf(%g) = %g, want %g (rel err %g)", x, got, want, math.Abs(got-want)/want)
 		}
 		gs, ws := float64(sigmoid(x)), 1/(1+math.Exp(-float64(x)))
-		if math.Abs(gs-ws) > 3e-7*ws+1e-30 {
+		if !(math.Abs(gs-ws) <= 3e-7*ws+1e-30) {
 			t.Fatalf("sigmoid(%g) = %g, want %g", x, gs, ws)
 		}
 	}
