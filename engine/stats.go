@@ -35,7 +35,7 @@ type StepInfo struct {
 	Name     string // node name (of the first node when fused)
 	OutShape []int
 	MACs     int64
-	Detail   string // e.g. "act=PReLU" for a convolution with a fused activation
+	Detail   string // e.g. "3x3/2 depthwise +ReLU" for a convolution with a fused activation
 }
 
 // Stats reports the model's operators and parameters, and for inShapes
