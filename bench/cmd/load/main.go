@@ -7,7 +7,8 @@
 //	go run ./bench/cmd/load -mode FAST,ACCURATE -step 10s -json load.json
 //
 // Each request is one probe and a one-image gallery (two real 640x480
-// photos from ../shared/images/silent-face, base64 in the JSON body),
+// photos of one person from ../shared/images/silent-face that match, so
+// every stage runs and the verification passes; base64 in the JSON body),
 // liveness_min_score 0.6, in the search mode(s) asked for. Concurrency
 // doubles from 1 (1, 2, 4, 8, ...) and stops after the first step that
 // shows errors or 503s, or whose throughput is not at least -gain better
@@ -123,7 +124,7 @@ func main() {
 	flag.StringVar(&o.modes, "mode", "ACCURATE,FAST", "comma-separated search modes, one ladder each")
 	flag.StringVar(&o.shared, "shared", envOr("FACEGATE_SHARED", "../shared"), "the shared data directory")
 	flag.StringVar(&o.probe, "probe", "images/silent-face/image_T1.jpg", "probe photo (relative to -shared unless absolute)")
-	flag.StringVar(&o.gallery, "gallery", "images/silent-face/image_F1.jpg", "gallery photo (relative to -shared unless absolute)")
+	flag.StringVar(&o.gallery, "gallery", "images/silent-face/image_F2.jpg", "gallery photo (relative to -shared unless absolute)")
 	flag.DurationVar(&o.step, "step", 10*time.Second, "duration of each concurrency step")
 	flag.IntVar(&o.stepMax, "step-requests", 2000, "most requests in one step")
 	flag.IntVar(&o.maxConc, "max-concurrency", 64, "highest concurrency tried")
