@@ -33,11 +33,13 @@ type hline struct {
 
 const chartW, chartH = 9 * vg.Inch, 4.8 * vg.Inch
 
+// refColors are kept apart from plotutil's data palette so reference
+// lines are never mistaken for data.
 var refColors = []color.Color{
-	color.RGBA{R: 200, A: 255},
-	color.RGBA{R: 120, G: 60, B: 160, A: 255},
-	color.RGBA{G: 120, B: 60, A: 255},
-	color.RGBA{R: 90, G: 90, B: 90, A: 255},
+	color.Black,
+	color.RGBA{R: 140, G: 90, B: 40, A: 255},
+	color.RGBA{R: 120, G: 120, B: 120, A: 255},
+	color.RGBA{R: 60, G: 60, B: 130, A: 255},
 }
 
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
@@ -53,6 +55,7 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 
 // addHLines draws reference lines and stretches the y axis to show them.
 func addHLines(p *plot.Plot, lines []hline) error {
+	lines = mergeEqual(lines)
 	for i, h := range lines {
 		y := h.y
 		f := plotter.NewFunction(func(float64) float64 { return y })
@@ -125,15 +128,15 @@ func lineChart(path, title, xlabel, ylabel string, ss []series, lines []hline, l
 		if err != nil {
 			return err
 		}
-		ci, di := i, i/7
+		ci, di, si := i, i/7, i
 		if s.styled {
-			ci, di = s.color, s.dash
+			ci, di, si = s.color, s.dash, s.dash
 		}
 		l.Color = plotutil.Color(ci)
 		l.Width = vg.Points(1.5)
 		l.Dashes = plotutil.Dashes(di)
 		pts.Color = plotutil.Color(ci)
-		pts.Shape = plotutil.Shape(di)
+		pts.Shape = plotutil.Shape(si)
 		p.Add(l, pts)
 		p.Legend.Add(s.name, l, pts)
 		for _, xy := range s.xys {
@@ -154,10 +157,27 @@ func lineChart(path, title, xlabel, ylabel string, ss []series, lines []hline, l
 	if err := addHLines(p, lines); err != nil {
 		return err
 	}
-	p.Y.Max *= legendRoom(len(ss) + len(lines))
+	p.Y.Max *= legendRoom(len(ss) + len(mergeEqual(lines)))
 	return p.Save(chartW, chartH, path)
 }
 
 // legendRoom is the factor that lifts the y axis so that a legend of n
 // entries in the top left corner does not cover the data.
 func legendRoom(n int) float64 { return 1.1 + 0.075*float64(n) }
+
+// mergeEqual joins reference lines at the same height (AVX2 on two cores
+// and AVX-512 on one have the same peak) into one line with both labels.
+func mergeEqual(lines []hline) []hline {
+	var out []hline
+next:
+	for _, h := range lines {
+		for i := range out {
+			if math.Abs(out[i].y-h.y) <= 1e-9*math.Max(1, h.y) {
+				out[i].label += " = " + h.label
+				continue next
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}

@@ -390,8 +390,8 @@ func (r *reporter) charts() error {
 		sort.Slice(shapes, func(i, j int) bool { a, _ := strconv.Atoi(shapes[i]); b, _ := strconv.Atoi(shapes[j]); return a < b })
 		var ss []series
 		for _, t := range []int{1, 2} {
-			for _, l := range r.levels() {
-				s := series{name: fmt.Sprintf("%s, %d thread(s)", l, t)}
+			for li, l := range r.levels() {
+				s := series{name: fmt.Sprintf("%s, %d thread(s)", l, t), styled: true, color: li, dash: t - 1}
 				for _, sh := range shapes {
 					if g, ok := v[sh][l][t]; ok {
 						n, _ := strconv.Atoi(sh)
