@@ -100,6 +100,9 @@ bench engine "" go test -run '^$' -bench 'BenchmarkNetwork(Threads)?$' -benchmem
 step "pipeline stages and whole compare-live request"
 bench pipeline "" go test -run '^$' -bench . -benchmem -benchtime "$PX" -count "$PCOUNT" ./bench/
 
+step "image decoding and the HTTP layer"
+bench layers "" go test -run '^$' -bench . -benchmem -benchtime "$PX" -count "$PCOUNT" ./nets/imageio/ ./api/
+
 step "facegate vs ONNX Runtime"
 # shellcheck disable=SC2086
 go run ./bench/cmd/peer $PEER -peer "$PEER_DIR" -json "$RAW/peer.json" -out "$RAW/peer.md" || { failed+=(peer); rm -f "$RAW/peer.json"; }

@@ -600,6 +600,18 @@ func (r *reporter) loadAverages() string {
 	return strings.Join(out, "; ")
 }
 
+// others returns the results of the "layers" file (image decoding, the
+// HTTP layer), which have no chart of their own.
+func (r *reporter) others() []Summary {
+	var out []Summary
+	for _, s := range r.sums {
+		if strings.TrimSuffix(filepath.Base(s.Config["file"]), ".txt") == "layers" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // lscpu summarises the machine from lscpu (when installed).
 func lscpu() string {
 	out, err := exec.Command("lscpu").Output()
@@ -760,6 +772,23 @@ func (r *reporter) markdown(prefix string) string {
 		}
 		fmt.Fprintln(&b)
 		embed("stages.png")
+	}
+
+	if others := r.others(); len(others) > 0 {
+		fmt.Fprintln(&b, "### Image decoding and the HTTP layer")
+		fmt.Fprintln(&b)
+		fmt.Fprintln(&b, "`go test -run X -bench . -benchmem ./nets/imageio/ ./api/` (the HTTP layer around a fake verifier: what the service adds to the pipeline).")
+		fmt.Fprintln(&b)
+		fmt.Fprintln(&b, "| benchmark | ms/op | MB/s | B/op | allocs/op |")
+		fmt.Fprintln(&b, "|---|---|---|---|---|")
+		for _, s := range others {
+			mbs := "-"
+			if v, ok := s.Metrics["MB/s"]; ok {
+				mbs = fmt.Sprintf("%.1f", v)
+			}
+			fmt.Fprintf(&b, "| %s | %.3f | %s | %.0f | %.0f |\n", s.Name, s.ms(), mbs, s.Metrics["B/op"], s.Metrics["allocs/op"])
+		}
+		fmt.Fprintln(&b)
 	}
 
 	if levels := r.levels(); len(levels) > 0 {
