@@ -378,10 +378,10 @@ func convertValueInfo(v *valueInfo) (weights.ValueInfo, error) {
 // convertConstant turns a Constant node into a tensor named after its output.
 func (c *converter) convertConstant(n *nodeProto, name string) error {
 	if len(n.inputs) != 0 || len(n.outputs) != 1 || n.outputs[0] == "" {
-		return fmt.Errorf("Constant must have no inputs and one output")
+		return fmt.Errorf("operator Constant must have no inputs and one output")
 	}
 	if len(n.attrs) != 1 {
-		return fmt.Errorf("Constant must have exactly one attribute, has %d", len(n.attrs))
+		return fmt.Errorf("operator Constant must have exactly one attribute, has %d", len(n.attrs))
 	}
 	out := n.outputs[0]
 	a := &n.attrs[0]
@@ -406,7 +406,7 @@ func (c *converter) convertConstant(n *nodeProto, name string) error {
 		t = &weights.Tensor{Name: out, DType: weights.Int64, Shape: []int64{int64(len(a.ints))},
 			Int: append([]int64{}, a.ints...)}
 	default:
-		return fmt.Errorf("Constant attribute %q of type %s is not supported", a.name, attrTypeName(typ))
+		return fmt.Errorf("operator Constant attribute %q of type %s is not supported", a.name, attrTypeName(typ))
 	}
 	return c.addTensor(t)
 }

@@ -385,10 +385,9 @@ func protowireGroup() []byte {
 
 func TestSparseInitializerRejected(t *testing.T) {
 	g := convReluGraph()
-	data := model(11, g)
 	// Re-encode with a sparse_initializer (field 15) appended to the graph.
 	gb := append(g.bytes(), pBytes(15, nil)...)
-	data = cat(pInt(1, 7), opsetImport("", 11), pBytes(7, gb))
+	data := cat(pInt(1, 7), opsetImport("", 11), pBytes(7, gb))
 	if _, err := Import(data, Options{}); err == nil || !strings.Contains(err.Error(), "sparse") {
 		t.Fatalf("err = %v, want sparse initializers rejected", err)
 	}

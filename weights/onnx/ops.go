@@ -261,7 +261,7 @@ func normConv(c *converter, n *weights.Node) error {
 	if ks == nil {
 		w := c.constInput(n, 1)
 		if w == nil || len(w.Shape) < 3 {
-			return errors.New("Conv without kernel_shape needs constant weights of rank >= 3")
+			return errors.New("operator Conv without kernel_shape needs constant weights of rank >= 3")
 		}
 		setAttr(n, weights.Attr{Name: "kernel_shape", Kind: weights.AttrInts, Ints: append([]int64{}, w.Shape[2:]...)})
 		ks = n.Attr("kernel_shape")
@@ -349,11 +349,11 @@ func normConcat(c *converter, n *weights.Node) error {
 		return err
 	}
 	if a == nil {
-		return errors.New("Concat needs an axis")
+		return errors.New("operator Concat needs an axis")
 	}
 	for _, in := range n.Inputs {
 		if in == "" {
-			return errors.New("Concat input without a name")
+			return errors.New("operator Concat input without a name")
 		}
 	}
 	return nil
@@ -361,7 +361,7 @@ func normConcat(c *converter, n *weights.Node) error {
 
 func normReshape(c *converter, n *weights.Node) error {
 	if n.Inputs[1] == "" {
-		return errors.New("Reshape needs a shape input")
+		return errors.New("operator Reshape needs a shape input")
 	}
 	_, err := defaultInt(n, "allowzero", 0)
 	return err
@@ -369,7 +369,7 @@ func normReshape(c *converter, n *weights.Node) error {
 
 func normGemm(c *converter, n *weights.Node) error {
 	if len(n.Inputs) < 3 && c.opset < 11 {
-		return fmt.Errorf("Gemm needs input C before opset 11")
+		return fmt.Errorf("operator Gemm needs input C before opset 11")
 	}
 	for _, a := range []struct {
 		name string
@@ -409,10 +409,10 @@ func normCast(c *converter, n *weights.Node) error {
 		return err
 	}
 	if a == nil {
-		return errors.New("Cast needs attribute to")
+		return errors.New("operator Cast needs attribute to")
 	}
 	if a.Int != dtFloat && a.Int != dtInt64 {
-		return fmt.Errorf("Cast to %s is not supported (only FLOAT and INT64)", dataTypeName(a.Int))
+		return fmt.Errorf("operator Cast to %s is not supported (only FLOAT and INT64)", dataTypeName(a.Int))
 	}
 	delAttr(n, "saturate")
 	return nil
@@ -425,7 +425,7 @@ func normUnsqueeze(c *converter, n *weights.Node) error {
 		return err
 	}
 	if n.Attr("axes") == nil {
-		return errors.New("Unsqueeze needs axes")
+		return errors.New("operator Unsqueeze needs axes")
 	}
 	return nil
 }
@@ -469,12 +469,12 @@ func axesToAttr(c *converter, n *weights.Node, sinceOpset int64) error {
 func normSlice(c *converter, n *weights.Node) error {
 	if c.opset >= 10 {
 		if len(n.Inputs) < 3 || n.Inputs[1] == "" || n.Inputs[2] == "" {
-			return errors.New("Slice needs inputs starts and ends")
+			return errors.New("operator Slice needs inputs starts and ends")
 		}
 		return nil
 	}
 	if len(n.Inputs) != 1 {
-		return errors.New("Slice takes one input before opset 10")
+		return errors.New("operator Slice takes one input before opset 10")
 	}
 	for _, name := range []string{"starts", "ends", "axes"} {
 		a, err := getAttr(n, name, weights.AttrInts)
@@ -485,7 +485,7 @@ func normSlice(c *converter, n *weights.Node) error {
 			if name == "axes" {
 				continue
 			}
-			return fmt.Errorf("Slice needs attribute %s", name)
+			return fmt.Errorf("operator Slice needs attribute %s", name)
 		}
 		t := &weights.Tensor{Name: c.freshName(n.Name + "_" + name), DType: weights.Int64,
 			Shape: []int64{int64(len(a.Ints))}, Int: append([]int64{}, a.Ints...)}
@@ -503,10 +503,10 @@ func normDropout(c *converter, n *weights.Node) error {
 	if c.opset >= 12 && len(n.Inputs) == 3 && n.Inputs[2] != "" {
 		t := c.constInput(n, 2)
 		if t == nil {
-			return errors.New("Dropout training_mode must be a constant")
+			return errors.New("operator Dropout training_mode must be a constant")
 		}
 		if len(t.Int) != 1 || t.Int[0] != 0 {
-			return errors.New("Dropout in training mode is not supported")
+			return errors.New("operator Dropout in training mode is not supported")
 		}
 	}
 	n.Op = "Identity"
@@ -520,7 +520,7 @@ func normDropout(c *converter, n *weights.Node) error {
 func normClip(c *converter, n *weights.Node) error {
 	if c.opset < 11 {
 		if len(n.Inputs) != 1 {
-			return errors.New("Clip takes one input before opset 11")
+			return errors.New("operator Clip takes one input before opset 11")
 		}
 		for _, name := range []string{"min", "max"} {
 			if _, err := getAttr(n, name, weights.AttrFloat); err != nil {
@@ -530,7 +530,7 @@ func normClip(c *converter, n *weights.Node) error {
 		return nil
 	}
 	if n.Attr("min") != nil || n.Attr("max") != nil {
-		return errors.New("Clip takes its bounds as inputs from opset 11")
+		return errors.New("operator Clip takes its bounds as inputs from opset 11")
 	}
 	for i, name := range []string{"min", "max"} {
 		if len(n.Inputs) <= i+1 || n.Inputs[i+1] == "" {
@@ -538,7 +538,7 @@ func normClip(c *converter, n *weights.Node) error {
 		}
 		t := c.constInput(n, i+1)
 		if t == nil {
-			return fmt.Errorf("Clip %s %q must be a constant", name, n.Inputs[i+1])
+			return fmt.Errorf("operator Clip %s %q must be a constant", name, n.Inputs[i+1])
 		}
 		v, err := floatScalar(t, "Clip "+name)
 		if err != nil {
@@ -564,7 +564,7 @@ func normResize(c *converter, n *weights.Node) error {
 		// Resize-10: [X, scales], asymmetric coordinates; ONNX Runtime
 		// rounds nearest indices down when upsampling, up when downsampling.
 		if len(n.Inputs) != 2 {
-			return errors.New("Resize takes two inputs in opset 10")
+			return errors.New("operator Resize takes two inputs in opset 10")
 		}
 		mode, err := defaultString(n, "mode", "nearest", "nearest", "linear")
 		if err != nil {
@@ -574,7 +574,7 @@ func normResize(c *converter, n *weights.Node) error {
 		return legacyResizeAttrs(c, n, mode)
 	}
 	if c.opset < 13 && len(n.Inputs) < 3 {
-		return errors.New("Resize needs inputs roi and scales before opset 13")
+		return errors.New("operator Resize needs inputs roi and scales before opset 13")
 	}
 	for len(n.Inputs) < 4 {
 		n.Inputs = append(n.Inputs, "")
@@ -604,15 +604,15 @@ func normResize(c *converter, n *weights.Node) error {
 	if a, err := getAttr(n, "antialias", weights.AttrInt); err != nil {
 		return err
 	} else if a != nil && a.Int != 0 {
-		return errors.New("Resize with antialias is not supported")
+		return errors.New("operator Resize with antialias is not supported")
 	}
 	if n.Attr("axes") != nil {
-		return errors.New("Resize with axes is not supported")
+		return errors.New("operator Resize with axes is not supported")
 	}
 	if a, err := getAttr(n, "keep_aspect_ratio_policy", weights.AttrString); err != nil {
 		return err
 	} else if a != nil && a.String != "stretch" {
-		return fmt.Errorf("Resize keep_aspect_ratio_policy %q is not supported", a.String)
+		return fmt.Errorf("operator Resize keep_aspect_ratio_policy %q is not supported", a.String)
 	}
 	delAttr(n, "antialias", "keep_aspect_ratio_policy")
 	// roi matters only for tf_crop_and_resize; empty constant scales or
@@ -620,7 +620,7 @@ func normResize(c *converter, n *weights.Node) error {
 	if coord != "tf_crop_and_resize" {
 		n.Inputs[1] = ""
 	} else if n.Inputs[1] == "" {
-		return errors.New("Resize tf_crop_and_resize needs roi")
+		return errors.New("operator Resize tf_crop_and_resize needs roi")
 	}
 	for i := 2; i <= 3; i++ {
 		if t := c.constInput(n, i); t != nil && t.Len() == 0 {
@@ -629,15 +629,15 @@ func normResize(c *converter, n *weights.Node) error {
 	}
 	switch {
 	case n.Inputs[2] == "" && n.Inputs[3] == "":
-		return errors.New("Resize needs scales or sizes")
+		return errors.New("operator Resize needs scales or sizes")
 	case n.Inputs[2] != "" && n.Inputs[3] != "":
-		return errors.New("Resize takes scales or sizes, not both")
+		return errors.New("operator Resize takes scales or sizes, not both")
 	}
 	if t := c.constInput(n, 2); t != nil && t.DType != weights.Float32 {
-		return errors.New("Resize scales must be float32")
+		return errors.New("operator Resize scales must be float32")
 	}
 	if t := c.constInput(n, 3); t != nil && t.DType != weights.Int64 {
-		return errors.New("Resize sizes must be int64")
+		return errors.New("operator Resize sizes must be int64")
 	}
 	return nil
 }
@@ -654,14 +654,14 @@ func normUpsample(c *converter, n *weights.Node) error {
 	}
 	if c.opset < 9 {
 		if len(n.Inputs) != 1 {
-			return errors.New("Upsample takes one input before opset 9")
+			return errors.New("operator Upsample takes one input before opset 9")
 		}
 		a, err := getAttr(n, "scales", weights.AttrFloats)
 		if err != nil {
 			return err
 		}
 		if a == nil {
-			return errors.New("Upsample needs attribute scales")
+			return errors.New("operator Upsample needs attribute scales")
 		}
 		t := &weights.Tensor{Name: c.freshName(n.Name + "_scales"), DType: weights.Float32,
 			Shape: []int64{int64(len(a.Floats))}, Float: append([]float32{}, a.Floats...)}
@@ -670,7 +670,7 @@ func normUpsample(c *converter, n *weights.Node) error {
 		}
 		n.Inputs = append(n.Inputs, t.Name)
 	} else if len(n.Inputs) != 2 || n.Inputs[1] == "" {
-		return errors.New("Upsample needs input scales from opset 9")
+		return errors.New("operator Upsample needs input scales from opset 9")
 	}
 	delAttr(n, "scales", "mode")
 	n.Op = "Resize"
