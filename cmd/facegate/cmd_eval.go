@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -195,6 +196,50 @@ func embedOne(p *face.Pipeline, path string, mode face.Mode) (*lfwEmbedding, err
 	return e, err
 }
 
+// embeddingCache is the --cache file: embeddings of one models+mode.
+type embeddingCache struct {
+	Models []string             `json:"models"`
+	Mode   string               `json:"mode"`
+	Emb    map[string][]float32 `json:"embeddings"`
+	NoFace map[string]bool      `json:"no_face"`
+}
+
+// loadEmbeddingCache returns the cached embeddings when path holds ones
+// made by the same models in the same mode, else an empty map.
+func loadEmbeddingCache(path string, models []string, mode string) map[string]*lfwEmbedding {
+	out := map[string]*lfwEmbedding{}
+	if path == "" {
+		return out
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	var c embeddingCache
+	if json.Unmarshal(b, &c) != nil || c.Mode != mode || strings.Join(c.Models, ",") != strings.Join(models, ",") {
+		return out
+	}
+	for k, e := range c.Emb {
+		out[k] = &lfwEmbedding{emb: e, noFace: c.NoFace[k]}
+	}
+	return out
+}
+
+func saveEmbeddingCache(path string, models []string, mode string, embs map[string]*lfwEmbedding) error {
+	c := embeddingCache{Models: models, Mode: mode, Emb: map[string][]float32{}, NoFace: map[string]bool{}}
+	for k, e := range embs {
+		c.Emb[k] = e.emb
+		if e.noFace {
+			c.NoFace[k] = true
+		}
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
 // centralFace picks, among the faces of an LFW image, the one the image is
 // centred on (LFW crops centre the labelled person; other people may
 // appear at the edges): the largest face whose box contains the image
@@ -307,6 +352,7 @@ func runEvalLFW(args []string) int {
 	fast := fs.Bool("fast", false, "FAST mode (detector at 320 px, no flip-averaging)")
 	workers := fs.Int("workers", runtime.NumCPU(), "images embedded in parallel")
 	impostorImages := fs.Int("impostor-images", 2000, "impostor set: all cross-identity pairs among up to this many of the images (0: none)")
+	cache := fs.String("cache", "", "JSON file of embeddings to reuse (written when missing; only reused for the same models and mode)")
 	showErrors := fs.Bool("show-errors", false, "list the misclassified pairs of --pairs")
 	fit := fs.Bool("fit", false, "fit the score calibration: score 0.75 at FMR 1e-3 and 0.85 at FMR 1e-4 of the impostor set")
 	if _, err := parseInterleaved(fs, args); err != nil {
@@ -340,23 +386,29 @@ func runEvalLFW(args []string) int {
 	if *fast {
 		mode = face.Fast
 	}
-	seen := map[string]bool{}
-	var keys []string
-	for _, ps := range [][]lfwPair{pairs, train} {
-		for _, pr := range ps {
-			for _, k := range []string{pr.a, pr.b} {
-				if !seen[k] {
-					seen[k] = true
-					keys = append(keys, k)
-				}
-			}
+	keys := pairKeys(append(append([]lfwPair(nil), pairs...), train...))
+	start := time.Now()
+	modeName := map[face.Mode]string{face.Accurate: "accurate", face.Fast: "fast"}[mode]
+	embs := loadEmbeddingCache(*cache, p.Models(), modeName)
+	var todo []string
+	for _, k := range keys {
+		if embs[k] == nil {
+			todo = append(todo, k)
 		}
 	}
-	sort.Strings(keys)
-	start := time.Now()
-	embs, err := embedAll(p, *root, keys, mode, *workers)
-	if err != nil {
-		return fail(err)
+	if len(todo) > 0 {
+		more, err := embedAll(p, *root, todo, mode, *workers)
+		if err != nil {
+			return fail(err)
+		}
+		for k, e := range more {
+			embs[k] = e
+		}
+		if *cache != "" {
+			if err := saveEmbeddingCache(*cache, p.Models(), modeName, embs); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	elapsed := time.Since(start)
 	noFace := 0
@@ -375,7 +427,7 @@ func runEvalLFW(args []string) int {
 	s := score(pairs)
 	res := map[string]any{
 		"pairs_file": *pairsPath, "pairs": len(pairs), "images": len(keys), "no_face_images": noFace,
-		"mode": map[face.Mode]string{face.Accurate: "accurate", face.Fast: "fast"}[mode], "models": p.Models(),
+		"mode": modeName, "models": p.Models(),
 		"embed_seconds": math.Round(elapsed.Seconds()*10) / 10,
 	}
 	tBest, accBest := bestThreshold(append([]scored(nil), s...))
@@ -428,8 +480,8 @@ func runEvalLFW(args []string) int {
 	impostors := pairImpostors
 	impostorSource := "mismatched pairs of the file"
 	if *impostorImages > 0 {
-		impostors = crossIdentity(keys, embs, *impostorImages)
-		impostorSource = fmt.Sprintf("all cross-identity pairs among %d of the images", min(*impostorImages, len(keys)))
+		impostors = crossIdentity(pairKeys(pairs), embs, *impostorImages)
+		impostorSource = fmt.Sprintf("all cross-identity pairs among %d images of the pairs file", min(*impostorImages, len(pairKeys(pairs))))
 	}
 	sort.Float64s(impostors)
 	tar := map[string]any{"impostor_set": impostorSource, "impostor_pairs": len(impostors), "genuine_pairs": len(genuine)}
@@ -443,10 +495,18 @@ func runEvalLFW(args []string) int {
 	res["tar_at_far"] = tar
 	cal := p.Calibration()
 	if *fit {
-		c3, c4 := thresholdAtFAR(impostors, 1e-3), thresholdAtFAR(impostors, 1e-4)
+		// Fit on the training file's images when there is one, so the
+		// vendor table below is measured on people the fit never saw.
+		fitSet, from := impostors, *pairsPath
+		if train != nil {
+			fitSet, from = crossIdentity(pairKeys(train), embs, max(*impostorImages, 2000)), *trainPath
+			sort.Float64s(fitSet)
+		}
+		c3, c4 := thresholdAtFAR(fitSet, 1e-3), thresholdAtFAR(fitSet, 1e-4)
 		cal = face.FitCalibration(cal.Model, c4, 0.85, c3, 0.75)
-		res["fitted_calibration"] = map[string]any{"A": cal.A, "C": cal.C, "anchors": "score 0.85 at cosine " +
-			strconv.FormatFloat(c4, 'f', 4, 64) + " (FMR 1e-4), 0.75 at " + strconv.FormatFloat(c3, 'f', 4, 64) + " (FMR 1e-3)"}
+		res["fitted_calibration"] = map[string]any{"A": cal.A, "C": cal.C, "impostor_pairs": len(fitSet), "from": from,
+			"anchors": "score 0.85 at cosine " + strconv.FormatFloat(c4, 'f', 4, 64) + " (FMR 1e-4), 0.75 at " +
+				strconv.FormatFloat(c3, 'f', 4, 64) + " (FMR 1e-3)"}
 	}
 	var vendor []map[string]any
 	for _, sc := range []float64{0.5, 0.67, 0.75, 0.85, 0.9, 0.95} {
@@ -474,6 +534,22 @@ func meanStd(v []float64) (float64, float64) {
 		s += (x - m) * (x - m)
 	}
 	return m, math.Sqrt(s / float64(len(v)))
+}
+
+// pairKeys lists the distinct images of pairs, sorted.
+func pairKeys(pairs []lfwPair) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, pr := range pairs {
+		for _, k := range []string{pr.a, pr.b} {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // crossIdentity returns the cosines of all pairs of different people among
