@@ -3,7 +3,6 @@ package kernels
 import (
 	"errors"
 	"fmt"
-	"sync"
 )
 
 // ConvParams describes a 2-D convolution (ONNX Conv attributes). Zero
@@ -212,10 +211,10 @@ func (c *Conv) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
 		plane = inH * 2 * geom.splitW
 		split := serial[gs : gs+ss]
 		serial = serial[:gs]
-		splitInput(ctx.pool(), in, p.InC*inH, inW, split)
+		splitInput(ctx, in, p.InC*inH, inW, split)
 		in = split
 	}
-	g := getGemmJob()
+	g := &ctx.jobsFor().gemm
 	for gi := 0; gi < p.Groups; gi++ {
 		src := bSource{kind: bIm2col, b: in[gi*cin*plane : (gi+1)*cin*plane], conv: geom}
 		if c.kind == convDirect {
@@ -232,7 +231,7 @@ func (c *Conv) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
 		g.serial = serial
 		g.exec()
 	}
-	putGemmJob(g)
+	*g = gemmJob{}
 }
 
 // convGeom is the per-call geometry im2col needs.
@@ -249,14 +248,11 @@ type splitJob struct {
 	w       int
 }
 
-var splitJobs = sync.Pool{New: func() any { return new(splitJob) }}
-
-func splitInput(pool *Pool, in []float32, rows, w int, out []float32) {
-	j := splitJobs.Get().(*splitJob)
+func splitInput(ctx *Ctx, in []float32, rows, w int, out []float32) {
+	j := &ctx.jobsFor().split
 	*j = splitJob{in: in, out: out, w: w}
-	pool.run(rows, max(1, (1<<14)/max(w, 1)), j)
+	ctx.pool().run(rows, max(1, (1<<14)/max(w, 1)), j)
 	*j = splitJob{}
-	splitJobs.Put(j)
 }
 
 func (j *splitJob) run(_, lo, hi int) {

@@ -166,6 +166,13 @@ func TestConvRejects(t *testing.T) {
 
 func TestConvNoAllocs(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
+	// Pools are created (and their worker threads started) before any
+	// measurement: the runtime allocates when it starts an OS thread for a
+	// new goroutine, which would be counted against whatever runs then.
+	pools := ktPools(t)
+	for _, p := range pools {
+		p.For(100, ktCount)
+	}
 	for _, tc := range ktConvCases {
 		p := tc.p.normalized()
 		w := ktRand(r, p.OutC*p.InC/p.Groups*p.KH*p.KW)
@@ -180,7 +187,7 @@ func TestConvNoAllocs(t *testing.T) {
 		in := ktRand(r, p.InC*tc.inH*tc.inW)
 		oh, ow := conv.Params().OutSize(tc.inH, tc.inW)
 		out := make([]float32, p.OutC*oh*ow)
-		for _, pool := range ktPools(t) {
+		for _, pool := range pools {
 			ctx := &Ctx{Pool: pool, Scratch: make([]float32, conv.ScratchSize(tc.inH, tc.inW))}
 			conv.Run(ctx, in, tc.inH, tc.inW, out)
 			if a := testing.AllocsPerRun(5, func() { conv.Run(ctx, in, tc.inH, tc.inW, out) }); a != 0 {
@@ -242,6 +249,37 @@ func TestConvRandom(t *testing.T) {
 		out.check(t, name)
 		if i, ok := ktClose(out.Data, want, scale); !ok {
 			t.Fatalf("%s: out[%d] = %g, want %g", name, i, out.Data[i], want[i])
+		}
+	}
+}
+
+// TestNilCtx: a nil Ctx runs serially (allocating its scratch) and gives
+// the same result as a sized one.
+func TestNilCtx(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	p := ConvParams{InC: 3, OutC: 8, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
+	conv, err := NewConv(p, ktRand(r, 8*3*9), ktRand(r, 8), ActReLU, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := ktRand(r, 3*17*19)
+	oh, ow := conv.Params().OutSize(17, 19)
+	a, b := make([]float32, 8*oh*ow), make([]float32, 8*oh*ow)
+	conv.Run(nil, in, 17, 19, a)
+	conv.Run(&Ctx{Scratch: make([]float32, conv.ScratchSize(17, 19))}, in, 17, 19, b)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("out[%d]: nil Ctx %g, sized Ctx %g", i, a[i], b[i])
+		}
+	}
+	pa := PackA(ktRand(r, 5*7), 5, 7, 7)
+	bm := ktRand(r, 7*9)
+	c1, c2 := make([]float32, 45), make([]float32, 45)
+	Gemm(nil, pa, bm, 9, 9, c1, 9, nil)
+	Gemm(&Ctx{}, pa, bm, 9, 9, c2, 9, nil)
+	for i := range c1 {
+		if c1[i] != c2[i] {
+			t.Fatalf("C[%d]: nil Ctx %g, empty Ctx %g", i, c1[i], c2[i])
 		}
 	}
 }

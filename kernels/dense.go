@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-	"sync"
-)
+import "fmt"
 
 // denseGemmRows is the number of input rows from which Dense uses the
 // packed GEMM; fewer rows (the usual batch of one) run as matrix-vector
@@ -68,14 +65,13 @@ func (d *Dense) Run(ctx *Ctx, x []float32, rows int, y []float32) {
 	}
 	ep := Epilogue{Bias: d.bias, Act: d.act}
 	if rows < denseGemmRows {
-		j := denseJobs.Get().(*denseJob)
+		j := &ctx.jobsFor().dense
 		*j = denseJob{d: d, x: x, rows: rows, y: y}
 		mr := d.a.kern.mr
 		panels := (d.n + mr - 1) / mr
 		grain := max(1, (1<<15)/max(mr*d.k*rows, 1))
 		ctx.pool().run(panels, grain, j)
 		*j = denseJob{}
-		denseJobs.Put(j)
 		return
 	}
 	need := d.ScratchSize(rows)
@@ -86,11 +82,11 @@ func (d *Dense) Run(ctx *Ctx, x []float32, rows int, y []float32) {
 		buf = make([]float32, need)
 	}
 	yt := buf[:d.n*rows]
-	g := getGemmJob()
+	g := &ctx.jobsFor().gemm
 	g.setup(ctx, d.a, bSource{kind: bTrans, b: x, ldb: d.k}, rows, yt, rows, &ep)
 	g.serial = buf[d.n*rows:]
 	g.exec()
-	putGemmJob(g)
+	*g = gemmJob{}
 	for o := 0; o < d.n; o++ {
 		col := yt[o*rows : (o+1)*rows]
 		for r, v := range col {
@@ -106,8 +102,6 @@ type denseJob struct {
 	x, y []float32
 	rows int
 }
-
-var denseJobs = sync.Pool{New: func() any { return new(denseJob) }}
 
 func (j *denseJob) run(_, lo, hi int) {
 	d := j.d

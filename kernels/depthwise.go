@@ -1,7 +1,5 @@
 package kernels
 
-import "sync"
-
 // Depthwise convolution: channel c of the output is channel c of the input
 // convolved with its own KH×KW filter, plus bias, then the activation. It
 // has too little arithmetic per byte for GEMM to pay, so it runs directly on
@@ -25,10 +23,8 @@ type depthwiseJob struct {
 	inH, inW, outH, outW int
 }
 
-var depthwiseJobs = sync.Pool{New: func() any { return new(depthwiseJob) }}
-
 func (c *Conv) runDepthwise(ctx *Ctx, in []float32, inH, inW int, out []float32, outH, outW int) {
-	j := depthwiseJobs.Get().(*depthwiseJob)
+	j := &ctx.jobsFor().dw
 	*j = depthwiseJob{c: c, pool: ctx.pool(), in: in, out: out, inH: inH, inW: inW, outH: outH, outW: outW}
 	if ctx != nil {
 		j.serial = ctx.Scratch
@@ -41,7 +37,6 @@ func (c *Conv) runDepthwise(ctx *Ctx, in []float32, inH, inW int, out []float32,
 	}
 	ctx.pool().run(c.p.OutC, grain, j)
 	*j = depthwiseJob{}
-	depthwiseJobs.Put(j)
 }
 
 func (j *depthwiseJob) run(w, lo, hi int) {

@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-	"sync"
-)
+import "fmt"
 
 // Blocking of the GEMM driver (BLIS loop order). A work unit is a column
 // block of at most gemmNC columns times a range of rows (all of them unless
@@ -102,10 +99,10 @@ func Gemm(ctx *Ctx, a *PackedA, b []float32, ldb, n int, c []float32, ldc int, e
 		panic(fmt.Sprintf("kernels: Gemm: B %dx%d ldb %d has %d values", k, n, ldb, len(b)))
 	}
 	checkEpilogue("Gemm", ep, m)
-	g := getGemmJob()
+	g := &ctx.jobsFor().gemm
 	g.setup(ctx, a, bSource{kind: bPlain, b: b, ldb: ldb}, n, c, ldc, ep)
 	g.exec()
-	putGemmJob(g)
+	*g = gemmJob{}
 }
 
 // GemmScratch is the number of floats of ctx.Scratch Gemm needs for a
@@ -238,15 +235,6 @@ type gemmJob struct {
 	colBlocks int
 	rowSpan   int // rows per unit, a multiple of MR
 	rowSplits int
-}
-
-var gemmJobs = sync.Pool{New: func() any { return new(gemmJob) }}
-
-func getGemmJob() *gemmJob { return gemmJobs.Get().(*gemmJob) }
-
-func putGemmJob(g *gemmJob) {
-	*g = gemmJob{}
-	gemmJobs.Put(g)
 }
 
 func (g *gemmJob) setup(ctx *Ctx, a *PackedA, src bSource, n int, c []float32, ldc int, ep *Epilogue) {

@@ -104,7 +104,11 @@ func TestGemmNoAllocs(t *testing.T) {
 	b := ktRand(r, k*n)
 	c := make([]float32, m*n)
 	ep := &Epilogue{Bias: ktRand(r, m), Act: ActReLU}
-	for _, pool := range ktPools(t) {
+	pools := ktPools(t)
+	for _, p := range pools {
+		p.For(100, ktCount) // start the worker threads before measuring
+	}
+	for _, pool := range pools {
 		ctx := &Ctx{Pool: pool, Scratch: make([]float32, GemmScratch(pa, n))}
 		Gemm(ctx, pa, b, n, n, c, n, ep) // warm up
 		if allocs := testing.AllocsPerRun(20, func() { Gemm(ctx, pa, b, n, n, c, n, ep) }); allocs != 0 {

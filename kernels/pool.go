@@ -109,8 +109,8 @@ func (p *Pool) Close() {
 }
 
 // run runs j over [0,n) with chunks of at least minGrain units, on the
-// caller's goroutine when p is nil. Kernels keep their job values in a
-// sync.Pool so that handing one to the workers allocates nothing.
+// caller's goroutine when p is nil. Kernels keep their job values in the
+// Ctx, so handing one to the workers allocates nothing.
 func (p *Pool) run(n, minGrain int, j job) {
 	if n <= 0 {
 		return
@@ -197,9 +197,33 @@ func (p *Pool) workerScratch(w, size int) []float32 {
 // and need Scratch only for what is not per worker (Dense's transposed
 // output); without one, everything comes from Scratch. A nil *Ctx, or a
 // Scratch shorter than ScratchSize, still works but allocates.
+//
+// A Ctx also holds the descriptors of the parallel loops kernels hand to the
+// Pool, which is why one Ctx serves one caller at a time.
 type Ctx struct {
 	Pool    *Pool
 	Scratch []float32
+
+	jobs ctxJobs
+}
+
+// ctxJobs are the per-kernel job values; each kernel clears its own when it
+// returns so the Ctx keeps no reference to the caller's data.
+type ctxJobs struct {
+	gemm  gemmJob
+	dw    depthwiseJob
+	pool  poolJob
+	dense denseJob
+	split splitJob
+}
+
+// jobsFor returns c's job values, or fresh ones (an allocation) for a nil
+// Ctx.
+func (c *Ctx) jobsFor() *ctxJobs {
+	if c == nil {
+		return new(ctxJobs)
+	}
+	return &c.jobs
 }
 
 func (c *Ctx) pool() *Pool {

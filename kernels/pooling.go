@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // PoolParams describes a 2-D pooling window (ONNX MaxPool/AvgPool
@@ -56,8 +55,6 @@ type poolJob struct {
 	inH, inW, outH, outW int
 }
 
-var poolJobs = sync.Pool{New: func() any { return new(poolJob) }}
-
 // MaxPool2D takes the maximum over each window of each of the c planes of
 // in (c×inH×inW) into out (c×outH×outW). Padding never wins.
 func MaxPool2D(ctx *Ctx, p PoolParams, in []float32, c, inH, inW int, out []float32) {
@@ -83,12 +80,11 @@ func runPool(ctx *Ctx, p PoolParams, isMax, includePad bool, in []float32, c, in
 	if len(in) < c*inH*inW || len(out) < c*outH*outW {
 		panic(fmt.Sprintf("kernels: pooling: %d/%d values for %d×%d×%d → %d×%d", len(in), len(out), c, inH, inW, outH, outW))
 	}
-	j := poolJobs.Get().(*poolJob)
+	j := &ctx.jobsFor().pool
 	*j = poolJob{p: p, max: isMax, includePad: includePad, in: in, out: out, inH: inH, inW: inW, outH: outH, outW: outW}
 	grain := max(1, (1<<14)/max(outH*outW*p.KH*p.KW, 1))
 	ctx.pool().run(c, grain, j)
 	*j = poolJob{}
-	poolJobs.Put(j)
 }
 
 func (j *poolJob) run(_, lo, hi int) {
