@@ -70,6 +70,9 @@ func (d *Dense) Run(ctx *Ctx, x []float32, rows int, y []float32) {
 		mr := d.a.kern.mr
 		panels := (d.n + mr - 1) / mr
 		grain := max(1, (1<<15)/max(mr*d.k*rows, 1))
+		if d.n*d.k*rows < gemmParallelMACs {
+			grain = panels // not worth waking the workers
+		}
 		ctx.pool().run(panels, grain, j)
 		*j = denseJob{}
 		return
