@@ -121,7 +121,7 @@ func TestDense(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	cases := []struct{ rows, k, n int }{
 		{1, 1, 1}, {1, 17, 5}, {2, 33, 13}, {3, 7, 31}, {4, 9, 9}, {9, 31, 17}, {13, 300, 3},
-		{1, 2000, 100}, {64, 600, 40}, // big enough to run threaded
+		{1, 5000, 300}, {64, 600, 40}, // big enough to run threaded
 	}
 	for _, pool := range ktPools(t) {
 		for ci, c := range cases {
