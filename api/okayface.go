@@ -342,6 +342,7 @@ func (s *Server) readOkayMultipart(w http.ResponseWriter, r *http.Request, bound
 	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), boundary)
 	f := &okayFields{}
+	scratch := make([]byte, 32<<10)
 	// Base64 text is 4/3 of the bytes, plus line breaks and a data: prefix.
 	textLimit := int64(s.cfg.MaxImageBytes)*3/2 + 4096
 	for {
@@ -355,7 +356,7 @@ func (s *Server) readOkayMultipart(w http.ResponseWriter, r *http.Request, bound
 		var img *okayImage
 		switch part.FormName() {
 		case "apiKey":
-			b, over, err := readPart(part, okayMaxKeyBytes)
+			b, over, err := readPart(part, okayMaxKeyBytes, scratch)
 			if err != nil {
 				return nil, multipartErr(err)
 			}
@@ -368,7 +369,7 @@ func (s *Server) readOkayMultipart(w http.ResponseWriter, r *http.Request, bound
 		case "imageBest":
 			img = &f.best
 		default:
-			if _, err := io.Copy(io.Discard, part); err != nil {
+			if err := discard(part, scratch); err != nil {
 				return nil, multipartErr(err)
 			}
 			continue
@@ -378,7 +379,7 @@ func (s *Server) readOkayMultipart(w http.ResponseWriter, r *http.Request, bound
 		if isFile {
 			limit = int64(s.cfg.MaxImageBytes)
 		}
-		b, over, err := readPart(part, limit)
+		b, over, err := readPart(part, limit, scratch)
 		if err != nil {
 			return nil, multipartErr(err)
 		}
@@ -395,15 +396,30 @@ func (s *Server) readOkayMultipart(w http.ResponseWriter, r *http.Request, bound
 	}
 }
 
+// discard reads r to the end through scratch. (io.Copy to io.Discard takes
+// a pooled buffer per call, which a body of many tiny parts turns into one
+// allocation per part when the pool is cold.)
+func discard(r io.Reader, scratch []byte) error {
+	for {
+		_, err := r.Read(scratch)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // readPart reads up to limit bytes of p; over reports that p was longer
 // (the rest is drained).
-func readPart(p *multipart.Part, limit int64) (b []byte, over bool, err error) {
-	b, err = io.ReadAll(io.LimitReader(p, limit+1))
+func readPart(p *multipart.Part, limit int64, scratch []byte) (b []byte, over bool, err error) {
+	b, err = readAll(io.LimitReader(p, limit+1), -1)
 	if err != nil {
 		return nil, false, err
 	}
 	if int64(len(b)) > limit {
-		_, err = io.Copy(io.Discard, p)
+		err = discard(p, scratch)
 		return nil, true, err
 	}
 	return b, false, nil

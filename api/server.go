@@ -1,11 +1,11 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -320,8 +320,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte,
 	if r.ContentLength > limit {
 		return nil, true, nil
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+1))
-	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body, err = readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -329,5 +328,48 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte,
 		}
 		return nil, false, err
 	}
-	return buf.Bytes(), false, nil
+	return body, false, nil
+}
+
+// readAll reads rd to the end. With a known size it allocates that once;
+// otherwise (chunked bodies) it reads into growing chunks and joins them
+// at the end, so the peak is twice the body rather than the three times a
+// doubling buffer reaches while it copies.
+func readAll(rd io.Reader, size int64) ([]byte, error) {
+	if size >= 0 {
+		buf := make([]byte, size+1) // +1 sees a body longer than announced
+		n, err := io.ReadFull(rd, buf)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = nil
+		}
+		if err == nil && n > int(size) {
+			// More than announced: net/http does not allow it, but keep
+			// reading so the limit decides.
+			rest, err := io.ReadAll(rd)
+			return append(buf[:n], rest...), err
+		}
+		return buf[:n], err
+	}
+	var chunks [][]byte
+	total := 0
+	for chunk := 16 << 10; ; chunk = min(2*chunk, 1<<20) {
+		c := make([]byte, chunk)
+		n, err := io.ReadFull(rd, c)
+		chunks = append(chunks, c[:n])
+		total += n
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
 }

@@ -291,3 +291,23 @@ func TestRequestIDHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestReadAll(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB: several chunks
+	for _, size := range []int64{-1, int64(len(data))} {
+		got, err := readAll(bytes.NewReader(data), size)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("size %d: %d bytes, %v", size, len(got), err)
+		}
+	}
+	for _, n := range []int{0, 1, 16 << 10} {
+		got, err := readAll(bytes.NewReader(data[:n]), -1)
+		if err != nil || len(got) != n {
+			t.Errorf("chunked %d: %d bytes, %v", n, len(got), err)
+		}
+	}
+	// A body longer than announced is read whole (the caller's limit decides).
+	if got, _ := readAll(bytes.NewReader(data[:100]), 10); len(got) != 100 {
+		t.Errorf("longer than announced: %d bytes", len(got))
+	}
+}
