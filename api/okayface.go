@@ -10,6 +10,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/facegate/facegate/nets/face"
 )
@@ -293,13 +295,13 @@ func (s *Server) readOkayFields(w http.ResponseWriter, r *http.Request) (*okayFi
 	}
 	f := &okayFields{}
 	if ct == "application/x-www-form-urlencoded" {
-		q, err := url.ParseQuery(string(body))
+		q, err := formFields(string(body), "apiKey", "imageIdCard", "imageBest")
 		if err != nil {
 			return nil, errMalformed
 		}
-		f.apiKey = q.Get("apiKey")
+		f.apiKey = q["apiKey"]
 		for name, img := range map[string]*okayImage{"imageIdCard": &f.idCard, "imageBest": &f.best} {
-			if v := q.Get(name); v != "" {
+			if v := q[name]; v != "" {
 				*img = okayImage{present: true, text: v}
 			}
 		}
@@ -328,6 +330,30 @@ func (s *Server) readOkayFields(w http.ResponseWriter, r *http.Request) (*okayFi
 		f.best = okayImage{present: true, text: v}
 	}
 	return f, nil
+}
+
+// formFields returns the first value of each named field of an
+// application/x-www-form-urlencoded body. Unlike url.ParseQuery it keeps
+// nothing of the other fields, so a body of millions of tiny pairs costs
+// no more than its own size (the same reason jsonscan.go walks JSON).
+func formFields(body string, names ...string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	for body != "" {
+		var pair string
+		pair, body, _ = strings.Cut(body, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, err
+		}
+		if _, seen := out[key]; seen || !slices.Contains(names, key) {
+			continue
+		}
+		if out[key], err = url.QueryUnescape(v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // readOkayMultipart streams the parts, keeping at most the byte limit of

@@ -314,3 +314,14 @@ func TestOkayFaceRequestIDNotV4(t *testing.T) {
 		}
 	}
 }
+
+func TestFormFields(t *testing.T) {
+	junk := strings.Repeat("x=1&", 100000)
+	got, err := formFields(junk+"apiKey=k%2B1&imageBest=a+b&apiKey=second&imageIdCard=", "apiKey", "imageIdCard", "imageBest")
+	if err != nil || got["apiKey"] != "k+1" || got["imageBest"] != "a b" || got["imageIdCard"] != "" || len(got) != 3 {
+		t.Errorf("%v, %v", got, err)
+	}
+	if _, err := formFields("apiKey=%zz", "apiKey"); err == nil {
+		t.Error("bad escape accepted")
+	}
+}
