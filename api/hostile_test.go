@@ -723,3 +723,36 @@ func TestClientDisconnect(t *testing.T) {
 		t.Errorf("after disconnects: %d %s", r.status, r.raw)
 	}
 }
+
+// TestAnnouncedLengthNotTrusted: memory follows the bytes that arrive, not
+// the Content-Length a client announces. Twenty connections each announce
+// a 20 MiB body (under the 24 MiB limit) and then send almost nothing;
+// allocating the announced size up front would hold 400 MiB.
+func TestAnnouncedLengthNotTrusted(t *testing.T) {
+	s := startLive(t, api.Config{}, &decodingVerifier{lim: serveLimits}, nil)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	m := measure(func() {
+		for i := 0; i < 20; i++ {
+			c, err := net.Dial("tcp", s.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+			path, auth := pathVerifik, "Authorization: Bearer "+hToken+"\r\n"
+			if i%2 == 1 {
+				path, auth = pathOkayFace, ""
+			}
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"probe\":", path, auth, 20*mib)
+		}
+		time.Sleep(500 * time.Millisecond) // the handlers are now waiting for the bodies
+	})
+	t.Logf("20 connections announcing 20 MiB each, sending 9 bytes: %v", m)
+	if m.peakHeap > 32*mib*memSlack {
+		t.Errorf("%v: memory follows the announced length", m)
+	}
+}
