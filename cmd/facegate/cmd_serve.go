@@ -87,9 +87,9 @@ flags:
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS, TLS 1.2+")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	maxBody := byteSize(24 << 20)
-	fs.Var(&maxBody, "max-body", "request body limit (bytes; K, M, G suffixes are powers of 1024)")
+	fs.Var(&maxBody, "max-body", "request body limit in bytes, as a `SIZE` like 24MiB or 25165824")
 	maxImage := byteSize(3 << 20)
-	fs.Var(&maxImage, "max-image", "decoded bytes per image")
+	fs.Var(&maxImage, "max-image", "decoded bytes per image, as a `SIZE`")
 	maxPixels := fs.Int("max-pixels", imageio.DefaultMaxPixels, "most pixels per decoded image (width×height)")
 	maxGallery := fs.Int("max-gallery", 10, "most Verifik gallery images per request")
 	concurrency := fs.Int("concurrency", runtime.GOMAXPROCS(0), "verifications running at once")
@@ -367,7 +367,17 @@ func debugServer(addr string) *http.Server {
 // optional K, M or G suffix (powers of 1024; "KiB", "MB" spellings too).
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *byteSize) String() string {
+	for _, u := range []struct {
+		suffix string
+		n      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if v := int64(*b); v >= u.n && v%u.n == 0 {
+			return strconv.FormatInt(v/u.n, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(*b), 10)
+}
 
 func (b *byteSize) Set(s string) error {
 	t := strings.ToUpper(strings.TrimSpace(s))

@@ -226,6 +226,10 @@ func TestByteSize(t *testing.T) {
 		if err := b.Set(in); err != nil || int64(b) != want {
 			t.Errorf("%q: %d, %v; want %d", in, b, err, want)
 		}
+		var round byteSize
+		if err := round.Set(b.String()); err != nil || round != b {
+			t.Errorf("%q: String %q does not round-trip", in, b.String())
+		}
 	}
 	for _, in := range []string{"", "0", "-1", "x", "1T", "3.5M"} {
 		var b byteSize
