@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -143,6 +144,14 @@ flags:
 		Ready:                 ready.Load,
 	}, lateVerifier{&verifier})
 	hs := srv.HTTPServer(*addr)
+	if *tlsCert != "" {
+		// Loaded before listening, so a bad pair is a clear start-up error.
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fail("TLS: %v", err)
+		}
+		hs.TLSConfig.Certificates = []tls.Certificate{cert}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -163,7 +172,7 @@ flags:
 	serveErr := make(chan error, 2)
 	go func() {
 		if *tlsCert != "" {
-			serveErr <- hs.ServeTLS(ln, *tlsCert, *tlsKey)
+			serveErr <- hs.ServeTLS(ln, "", "")
 		} else {
 			serveErr <- hs.Serve(ln)
 		}

@@ -195,6 +195,7 @@ func TestServeCredentialsFileAndDebug(t *testing.T) {
 func TestServeBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--tls-cert", "x.pem"},
+		{"--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem", "--models", t.TempDir()},
 		{"--models", "/nonexistent/models"},
 		{"--max-body", "lots"},
 		{"--credentials", "/nonexistent/creds"},
