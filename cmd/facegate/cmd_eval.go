@@ -651,6 +651,8 @@ func runEvalLiveness(args []string) int {
 		Live, Spoof                          int // with sufficient context
 		LiveRejected, SpoofAccepted          int // errors at the threshold, sufficient context
 		LiveInsufficient, SpoofInsufficient  int
+		// The networks' answer at the threshold whatever the context.
+		LiveAny, SpoofAny, LiveAnyRejected, SpoofAnyAccepted int
 	}
 	groups := map[string]*counts{}
 	all := &counts{}
@@ -661,6 +663,20 @@ func runEvalLiveness(args []string) int {
 				groups[o.group] = c
 			}
 			c.Images++
+			if o.err == nil && !o.noFace {
+				live := o.l.Probability >= *threshold
+				if o.label == "live" {
+					c.LiveAny++
+					if !live {
+						c.LiveAnyRejected++
+					}
+				} else {
+					c.SpoofAny++
+					if live {
+						c.SpoofAnyAccepted++
+					}
+				}
+			}
 			switch {
 			case o.err != nil:
 				c.Errors++
@@ -705,6 +721,9 @@ func runEvalLiveness(args []string) int {
 		// Treating "insufficient context" as a rejection (not live).
 		m["bpcer_insufficient_as_reject"] = div(c.LiveRejected+c.LiveInsufficient, c.Live+c.LiveInsufficient)
 		m["apcer_insufficient_as_reject"] = div(c.SpoofAccepted, c.Spoof+c.SpoofInsufficient)
+		// The networks alone, ignoring the context rule.
+		m["apcer_ignoring_context"] = div(c.SpoofAnyAccepted, c.SpoofAny)
+		m["bpcer_ignoring_context"] = div(c.LiveAnyRejected, c.LiveAny)
 		return m
 	}
 	res := map[string]any{"labels": *labels, "threshold": *threshold, "mode": map[face.Mode]string{face.Accurate: "accurate", face.Fast: "fast"}[mode],
