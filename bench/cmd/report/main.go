@@ -14,8 +14,9 @@
 // Peak GFLOP/s, drawn on the kernel charts, is an assumption printed in the
 // report: cores × GHz × FLOP/cycle/core, with 32 FLOP/cycle for AVX2 (two
 // 8-wide FMA pipes) and 64 for AVX-512 (two 16-wide FMA pipes), and GHz
-// from -ghz or else /proc/cpuinfo's "cpu MHz" (the nominal clock; turbo
-// may beat it, so a kernel can appear above 100%).
+// from -ghz, else measured (a chain of dependent one-cycle integer
+// operations timed in thread CPU time, so turbo counts and a busy machine
+// does not), else /proc/cpuinfo's nominal "cpu MHz".
 //
 // -levels prints the kernel dispatch levels this machine can run, and
 // -behind prints the networks where facegate is slower than ONNX Runtime
@@ -112,7 +113,7 @@ func main() {
 	flag.StringVar(&o.readme, "readme", "", "also replace the region between <!-- report:begin --> and <!-- report:end --> in this file (charts linked as report/NAME.png)")
 	flag.StringVar(&o.pprofDir, "pprof", "", "directory of pprof-NETWORK-tTHREADS.txt tops for the networks behind ONNX Runtime (default OUT)")
 	flag.StringVar(&o.note, "note", "", "a line to put at the top of the report (e.g. that this was a quick run)")
-	flag.Float64Var(&o.ghz, "ghz", 0, "CPU clock for the peak GFLOP/s (default: /proc/cpuinfo cpu MHz)")
+	flag.Float64Var(&o.ghz, "ghz", 0, "CPU clock for the peak GFLOP/s (default: measured, else /proc/cpuinfo cpu MHz)")
 	flag.BoolVar(&o.behind, "behind", false, "print the networks where facegate is slower than ONNX Runtime (needs -peer) and exit")
 	levels := flag.Bool("levels", false, "print the kernel dispatch levels this machine can run (values of FACEGATE_CPU) and exit")
 	flag.Parse()
@@ -177,7 +178,12 @@ func run(o options) error {
 	}
 	ghz, ghzSource := o.ghz, "-ghz"
 	if ghz <= 0 {
-		ghz, ghzSource = cpuinfoGHz(), "/proc/cpuinfo cpu MHz"
+		nominal := cpuinfoGHz()
+		ghz = measureGHz()
+		ghzSource = fmt.Sprintf("measured: a chain of dependent one-cycle integer operations timed in thread CPU time; /proc/cpuinfo says %.2f GHz", nominal)
+		if ghz <= 0 {
+			ghz, ghzSource = nominal, "/proc/cpuinfo cpu MHz, the nominal clock; turbo can exceed it"
+		}
 	}
 
 	r := &reporter{o: o, peer: peer, load: load, sums: sums, ghz: ghz, ghzSource: ghzSource}
@@ -327,9 +333,16 @@ var threadsSuffix = regexp.MustCompile(`/threads(\d+)$`)
 // shape name (the sub-benchmark without the level-specific kernel name and
 // the thread suffix) -> level -> threads -> GFLOP/s.
 func (r *reporter) kernelRows(family string) (shapes []string, v map[string]map[string]map[int]float64) {
+	return r.kernelMetric(family, "GFLOP/s")
+}
+
+// kernelMetric is kernelRows for any metric (GFLOP/cpu-s: GFLOP per
+// CPU-second, what one core delivers while it runs, however busy the
+// machine is).
+func (r *reporter) kernelMetric(family, metric string) (shapes []string, v map[string]map[string]map[int]float64) {
 	v = map[string]map[string]map[int]float64{}
 	for _, s := range find(r.sums, family+"/") {
-		g, ok := s.Metrics["GFLOP/s"]
+		g, ok := s.Metrics[metric]
 		if !ok || s.Level == "" {
 			continue
 		}
@@ -386,7 +399,21 @@ func (r *reporter) charts() error {
 		}
 	}
 
-	if shapes, v := r.kernelRows("Gemm"); len(shapes) > 0 {
+	// Kernel charts plot GFLOP per CPU-second when the benchmarks report
+	// it: on a shared machine wall-clock GFLOP/s mostly measures the other
+	// tenants. Per CPU-second, every thread count compares with one core's
+	// peak.
+	metric, unit, perCPU := "GFLOP/s", "GFLOP/s", false
+	if _, v := r.kernelMetric("Gemm", "GFLOP/cpu-s"); len(v) > 0 {
+		metric, unit, perCPU = "GFLOP/cpu-s", "GFLOP per CPU-second", true
+	}
+	peaks := func(t int) []hline {
+		if perCPU {
+			return r.peakLines(1)
+		}
+		return r.peakLines(t)
+	}
+	if shapes, v := r.kernelMetric("Gemm", metric); len(shapes) > 0 {
 		sort.Slice(shapes, func(i, j int) bool { a, _ := strconv.Atoi(shapes[i]); b, _ := strconv.Atoi(shapes[j]); return a < b })
 		var ss []series
 		for _, t := range []int{1, 2} {
@@ -403,15 +430,18 @@ func (r *reporter) charts() error {
 				}
 			}
 		}
-		if err := r.save("gflops_gemm.png", "SGEMM GFLOP/s (square n×n×n, bias+ReLU epilogue) per dispatch level and thread count, against the assumed peak",
-			lineChart(out("gflops_gemm.png"), "SGEMM GFLOP/s per dispatch level (square n)", "n", "GFLOP/s",
-				ss, append(r.peakLines(1), r.peakLines(2)...), true)); err != nil {
+		lines := peaks(1)
+		if !perCPU {
+			lines = append(lines, r.peakLines(2)...)
+		}
+		if err := r.save("gflops_gemm.png", fmt.Sprintf("SGEMM %s (square n×n×n, bias+ReLU epilogue) per dispatch level and thread count, against the assumed peak", unit),
+			lineChart(out("gflops_gemm.png"), "SGEMM "+unit+" per dispatch level (square n)", "n", unit, ss, lines, true)); err != nil {
 			return err
 		}
 	}
 
-	convShapes, cv := r.kernelRows("Conv")
-	denseShapes, dv := r.kernelRows("Dense")
+	convShapes, cv := r.kernelMetric("Conv", metric)
+	denseShapes, dv := r.kernelMetric("Dense", metric)
 	for _, d := range denseShapes {
 		convShapes = append(convShapes, "dense-"+d)
 		cv["dense-"+d] = dv[d]
@@ -435,9 +465,9 @@ func (r *reporter) charts() error {
 				continue
 			}
 			name := fmt.Sprintf("gflops_conv_t%d.png", t)
-			if err := r.save(name, fmt.Sprintf("Convolution and dense layer GFLOP/s at %d thread(s), face-network layer shapes, per dispatch level", t),
-				barChart(out(name), fmt.Sprintf("Conv / dense GFLOP/s, %d thread(s), per dispatch level", t), "GFLOP/s",
-					convShapes, ss, r.peakLines(t))); err != nil {
+			if err := r.save(name, fmt.Sprintf("Convolution and dense layer %s at %d thread(s), face-network layer shapes, per dispatch level", unit, t),
+				barChart(out(name), fmt.Sprintf("Conv / dense %s, %d thread(s), per dispatch level", unit, t), unit,
+					convShapes, ss, peaks(t))); err != nil {
 				return err
 			}
 		}
@@ -678,8 +708,8 @@ func (r *reporter) markdown(prefix string) string {
 	}
 	if r.ghz > 0 {
 		fmt.Fprintf(&b, "Peak assumption for the kernel charts: %.2f GHz (%s) × 32 FLOP/cycle/core with AVX2+FMA (two 8-wide FMA pipes), "+
-			"× 64 with AVX-512 (two 16-wide FMA pipes): %.0f / %.0f GFLOP/s per core. The clock is nominal; turbo can exceed it, "+
-			"and on a shared virtual machine other tenants take cycles, so these are ceilings, not targets.\n\n",
+			"× 64 with AVX-512 (two 16-wide FMA pipes): %.0f / %.0f GFLOP/s per core. Some cores run 512-bit FMAs as two 256-bit halves "+
+			"(then the AVX-512 peak equals the AVX2 one), and on a shared virtual machine other tenants take cycles, so these are ceilings, not targets.\n\n",
 			r.ghz, r.ghzSource, r.peak("avx2"), r.peak("avx512"))
 	}
 
@@ -794,8 +824,10 @@ func (r *reporter) markdown(prefix string) string {
 	if levels := r.levels(); len(levels) > 0 {
 		fmt.Fprintln(&b, "### Kernels")
 		fmt.Fprintln(&b)
-		fmt.Fprintln(&b, "`FACEGATE_CPU=LEVEL go test -run X -bench 'Gemm$|Conv$|Dense$' ./kernels/` for each level; GFLOP/s counts 2 FLOP per multiply-add; "+
-			"% is of the assumed peak of the cores used (1 or 2).")
+		fmt.Fprintln(&b, "`FACEGATE_CPU=LEVEL go test -run X -bench 'Gemm$|Conv$|Dense$' ./kernels/` for each level; GFLOP/s counts 2 FLOP per multiply-add "+
+			"per wall-clock second, and % is of the assumed peak of the cores used (1 or 2). The second figure, per CPU-second, is what a core "+
+			"delivered while it was actually running the kernel: on a busy machine it is the better measure of the kernel itself, "+
+			"and it compares with the one-core peak.")
 		fmt.Fprintln(&b)
 		fmt.Fprint(&b, "| kernel | threads |")
 		for _, l := range levels {
@@ -809,6 +841,7 @@ func (r *reporter) markdown(prefix string) string {
 		fmt.Fprintln(&b)
 		for _, fam := range []string{"Gemm", "Conv", "Dense"} {
 			shapes, v := r.kernelRows(fam)
+			_, cpu := r.kernelMetric(fam, "GFLOP/cpu-s")
 			for _, sh := range shapes {
 				for _, t := range []int{1, 2} {
 					line := fmt.Sprintf("| %s %s | %d |", strings.ToLower(fam), sh, t)
@@ -821,10 +854,14 @@ func (r *reporter) markdown(prefix string) string {
 						}
 						any = true
 						if p := r.peak(l) * float64(t); p > 0 {
-							line += fmt.Sprintf(" %.1f (%.0f%%) |", g, 100*g/p)
+							line += fmt.Sprintf(" %.1f (%.0f%%)", g, 100*g/p)
 						} else {
-							line += fmt.Sprintf(" %.1f |", g)
+							line += fmt.Sprintf(" %.1f", g)
 						}
+						if c, ok := cpu[sh][l][t]; ok {
+							line += fmt.Sprintf(" · %.1f/cpu-s", c)
+						}
+						line += " |"
 					}
 					if any {
 						fmt.Fprintln(&b, line)
