@@ -50,3 +50,40 @@ func TestBestThresholdAndFAR(t *testing.T) {
 		t.Errorf("FAR 0 threshold %v admits %v", th, rate(imp, th, true))
 	}
 }
+
+// Pairs and label files come from users: any content must give pairs or
+// an error, never a panic.
+func FuzzReadPairs(f *testing.F) {
+	f.Add([]byte("1\nA 1 2\nA 1 B 2\n"))
+	f.Add([]byte("2 1\nA 1 2\nA 1 B 2\nC 1 2\nC 1 D 2\n"))
+	f.Add([]byte("0\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "pairs.txt")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Skip()
+		}
+		ps, nf, err := readPairs(p, 10)
+		if err == nil && (nf < 1 || len(ps) == 0) {
+			t.Fatalf("no error but %d folds, %d pairs", nf, len(ps))
+		}
+	})
+}
+
+func FuzzReadLabels(f *testing.F) {
+	f.Add([]byte("path,label\na.png,live\nb.png,spoof\n"))
+	f.Add([]byte("label,x,path\nlive,1,a.png\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "labels.csv")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Skip()
+		}
+		rows, err := readLabels(p)
+		for _, r := range rows {
+			if err == nil && r[1] != "live" && r[1] != "spoof" {
+				t.Fatalf("label %q accepted", r[1])
+			}
+		}
+	})
+}
