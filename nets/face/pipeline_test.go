@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -114,5 +115,69 @@ func TestVerifyErrors(t *testing.T) {
 	r, err := p.Verify(context.Background(), face, [][]byte{blank, face}, Options{})
 	if err != nil || r.Best != 1 || r.Matches[0].Error != "face_not_found" {
 		t.Errorf("mixed gallery: %v %+v", err, r)
+	}
+}
+
+// Many goroutines share one Pipeline: results must equal the serial ones.
+func TestVerifyConcurrent(t *testing.T) {
+	p := testPipeline(t)
+	probe, g := lfw(t, "Abdullah_Gul_0013"), [][]byte{lfw(t, "Abdullah_Gul_0014")}
+	want, err := p.Verify(context.Background(), probe, g, Options{Mode: Fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 2; j++ {
+				r, err := p.Verify(context.Background(), probe, g, Options{Mode: Fast})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if r.Cosine != want.Cosine {
+					errs <- fmt.Errorf("cosine %v, serial %v", r.Cosine, want.Cosine)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	dir := shared.Path(b, "models")
+	p, err := New(Config{ModelsDir: dir, Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	read := func(name string) []byte {
+		d, err := os.ReadFile(shared.Path(b, "images", "silent-face", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d
+	}
+	probe, g := read("image_T1.jpg"), [][]byte{read("image_F1.jpg")}
+	for _, c := range []struct {
+		name string
+		mode Mode
+	}{{"accurate", Accurate}, {"fast", Fast}} {
+		b.Run(c.name, func(b *testing.B) {
+			opt := Options{Mode: c.mode, Liveness: true, LivenessThreshold: 0.5}
+			for i := 0; i < b.N; i++ {
+				if _, err := p.Verify(context.Background(), probe, g, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
