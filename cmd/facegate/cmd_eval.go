@@ -388,7 +388,7 @@ func runEvalLFW(args []string) int {
 	}
 	keys := pairKeys(append(append([]lfwPair(nil), pairs...), train...))
 	start := time.Now()
-	modeName := map[face.Mode]string{face.Accurate: "accurate", face.Fast: "fast"}[mode]
+	modeName := modeString(mode)
 	embs := loadEmbeddingCache(*cache, p.Models(), modeName)
 	var todo []string
 	for _, k := range keys {
@@ -517,6 +517,13 @@ func runEvalLFW(args []string) int {
 	res["calibration"] = map[string]any{"A": cal.A, "C": cal.C, "model": cal.Model}
 	res["vendor_thresholds"] = vendor
 	return writeJSON(res)
+}
+
+func modeString(m face.Mode) string {
+	if m == face.Fast {
+		return "fast"
+	}
+	return "accurate"
 }
 
 func round(v float64, d int) float64 {
@@ -726,7 +733,7 @@ func runEvalLiveness(args []string) int {
 		m["bpcer_ignoring_context"] = div(c.LiveAnyRejected, c.LiveAny)
 		return m
 	}
-	res := map[string]any{"labels": *labels, "threshold": *threshold, "mode": map[face.Mode]string{face.Accurate: "accurate", face.Fast: "fast"}[mode],
+	res := map[string]any{"labels": *labels, "threshold": *threshold, "mode": modeString(mode),
 		"models": p.Models(), "overall": summary(all)}
 	gs := map[string]any{}
 	for g, c := range groups {

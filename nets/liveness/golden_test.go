@@ -32,14 +32,7 @@ func TestCropMatchesGolden(t *testing.T) {
 		{"image_F1", "yunet_image_F1_640x480", "minifasnetv1se_image_F1", 4.0},
 	} {
 		t.Run(c.golden, func(t *testing.T) {
-			data, err := os.ReadFile(shared.Path(t, "images", "silent-face", c.img+".jpg"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := imageio.Decode(data, imageio.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			img := silentFace(t, c.img)
 			ydir := shared.Path(t, "golden", c.yunet)
 			var heads []detect.Head
 			for _, s := range detect.Strides {
@@ -103,14 +96,7 @@ func TestMiniFASSamples(t *testing.T) {
 		live bool
 	}{{"image_T1", true}, {"image_T2", true}, {"image_F1", false}, {"image_F2", false}} {
 		t.Run(c.img, func(t *testing.T) {
-			data, err := os.ReadFile(shared.Path(t, "images", "silent-face", c.img+".jpg"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := imageio.Decode(data, imageio.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			img := silentFace(t, c.img)
 			faces, err := d.Detect(img.W, img.H, img.Pix, detect.LongSideAccurate)
 			if err != nil || len(faces) == 0 {
 				t.Fatalf("%v, %d faces", err, len(faces))
@@ -131,4 +117,18 @@ func TestMiniFASSamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// silentFace decodes one of the Silent-Face sample photos (EXIF applied).
+func silentFace(t *testing.T, name string) *imageio.Image {
+	t.Helper()
+	data, err := os.ReadFile(shared.Path(t, "images", "silent-face", name+".jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imageio.Decode(data, imageio.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
