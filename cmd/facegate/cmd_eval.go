@@ -749,7 +749,7 @@ func runEvalLiveness(args []string) int {
 		case o.noFace:
 			e["outcome"] = "no_face"
 		default:
-			e["outcome"], e["p_live"] = o.l.Outcome, round(o.l.Probability, 4)
+			e["outcome"], e["p_live"], e["context"] = o.l.Outcome, round(o.l.Probability, 4), o.l.Context
 		}
 		per = append(per, e)
 	}

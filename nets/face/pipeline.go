@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -208,7 +209,7 @@ func (p *Pipeline) Liveness(img *imageio.Image, f Face, mode Mode, threshold flo
 	if err != nil {
 		return Liveness{}, err
 	}
-	l := Liveness{Probability: r.Live, Models: r.Models}
+	l := Liveness{Probability: r.Live, Models: r.Models, Context: math.Round(r.Context*1000) / 1000}
 	switch {
 	case !r.Sufficient:
 		l.Outcome = InsufficientContext

@@ -89,6 +89,10 @@ type Liveness struct {
 	Probability float64         `json:"probability"` // P(live), 0..1 (fused MiniFASNet)
 	Passed      bool            `json:"passed"`      // Probability >= threshold and Outcome == Live
 	Models      []string        `json:"models"`      // networks that ran
+	// Context is k'/k of the 2.7x crop: the share of the trained context
+	// that fitted in the image (below liveness.MinContext the outcome is
+	// InsufficientContext). Added by the pipeline; 0 when not requested.
+	Context float64 `json:"context,omitempty"`
 }
 
 // Match is the comparison of the probe with one gallery image.
