@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -179,5 +180,79 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Quality on a real photo: the sharp image_T1 face passes blur, exposure,
+// pitch and roll (its head is turned ~24°, so yaw fails OkayFace's 20°
+// limit, which is right for that photo); the same photo box-blurred fails
+// blur, and mirroring it flips the sign of yaw and roll without changing
+// their size.
+func TestQualityRealImage(t *testing.T) {
+	p := testPipeline(t)
+	img, err := p.Decode(read(t, "images", "silent-face", "image_T1.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faces, err := p.Detect(img, Accurate)
+	if err != nil || len(faces) != 1 {
+		t.Fatalf("%v, %d faces", err, len(faces))
+	}
+	sharp := byName(faces[0].Quality)
+	t.Logf("sharp: blur %.0f yaw %.1f pitch %.1f roll %.1f exposure %.0f", sharp["blur"].Value, sharp["yaw"].Value, sharp["pitch"].Value, sharp["roll"].Value, sharp["exposure"].Value)
+	for _, n := range []string{"blur", "pitch", "roll", "exposure", "clipped", "cropped", "face_count"} {
+		if !sharp[n].Passed {
+			t.Errorf("sharp %s fails: %+v", n, sharp[n])
+		}
+	}
+	if sharp["yaw"].Value < 15 || sharp["yaw"].Value > 35 {
+		t.Errorf("yaw %v, expected a clearly turned head", sharp["yaw"].Value)
+	}
+	if sharp["face_size"].Passed != (faces[0].Box.W >= MinFaceSide && faces[0].Box.H >= MinFaceSide) {
+		t.Errorf("face_size %+v for box %+v", sharp["face_size"], faces[0].Box)
+	}
+	// Box blur, radius 6, three passes (≈ Gaussian σ 6 px on a 170 px face).
+	w, h := img.W, img.H
+	blurred := append([]uint8(nil), img.Pix...)
+	tmp := make([]uint8, len(blurred))
+	const r = 6
+	for pass := 0; pass < 3; pass++ {
+		for _, horiz := range []bool{true, false} {
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					for c := 0; c < 3; c++ {
+						s, n := 0, 0
+						for k := -r; k <= r; k++ {
+							xx, yy := x, y
+							if horiz {
+								xx += k
+							} else {
+								yy += k
+							}
+							if xx >= 0 && xx < w && yy >= 0 && yy < h {
+								s += int(blurred[3*(yy*w+xx)+c])
+								n++
+							}
+						}
+						tmp[3*(y*w+x)+c] = uint8(s / n)
+					}
+				}
+			}
+			blurred, tmp = tmp, blurred
+		}
+	}
+	q := byName(Assess(w, h, blurred, faces[0].Box, faces[0].Landmarks, 1))
+	t.Logf("blurred: blur %.1f", q["blur"].Value)
+	if q["blur"].Passed {
+		t.Errorf("blurred face passes blur: %+v", q["blur"])
+	}
+	// Mirror the landmarks (and swap left/right so the order stays ArcFace's).
+	m := faces[0].Landmarks
+	mir := func(pt Point) Point { return Point{float64(w) - pt.X, pt.Y} }
+	m = [5]Point{mir(m[1]), mir(m[0]), mir(m[2]), mir(m[4]), mir(m[3])}
+	y0, _, r0 := Pose(faces[0].Landmarks)
+	y1, _, r1 := Pose(m)
+	if math.Abs(y0+y1) > 1e-6 || math.Abs(r0+r1) > 1e-6 {
+		t.Errorf("mirrored pose: yaw %v/%v roll %v/%v", y0, y1, r0, r1)
 	}
 }
