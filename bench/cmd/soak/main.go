@@ -102,6 +102,7 @@ func run() int {
 	flag.StringVar(&o.pngPath, "png", "bench/report/soak.png", "chart PNG ('' to skip)")
 	flag.Float64Var(&o.tolerance, "tolerance", 0.10, "largest relative change allowed between the middle and last third")
 	flag.StringVar(&o.serveArgs, "serve-args", "", "extra arguments for the facegate serve it starts, space-separated")
+	replot := flag.String("replot", "", "judge and chart the samples in this CSV (written by an earlier run) instead of running a load")
 	flag.Parse()
 	if o.duration <= 0 || o.duration > 24*time.Hour || o.concurrency < 1 || o.concurrency > 256 {
 		fmt.Fprintln(os.Stderr, "soak: -duration must be in (0, 24h] and -concurrency in [1, 256]")
@@ -112,6 +113,22 @@ func run() int {
 	}
 	if o.shared == "" {
 		o.shared = "../shared"
+	}
+	if *replot != "" {
+		samples, err := readCSV(*replot)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			return 1
+		}
+		if o.pngPath != "" {
+			if err := chart(o.pngPath, samples, o); err != nil {
+				fmt.Fprintln(os.Stderr, "soak:", err)
+				return 1
+			}
+		}
+		c := &counts{byKind: map[string]map[int]int{}}
+		c.total.Store(int64(samples[len(samples)-1].requests))
+		return report(os.Stdout, samples, c, judge(samples, o))
 	}
 	mix, err := buildMix(o.shared)
 	if err != nil {
@@ -465,7 +482,7 @@ func soak(o options, mix []request) ([]sample, *counts) {
 	start := time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	prev := int64(0)
+	prev, prevT := int64(0), 0.0
 	lastPrint := time.Now()
 	for done := false; !done; {
 		select {
@@ -477,8 +494,10 @@ func soak(o options, mix []request) ([]sample, *counts) {
 		s := sampleServer(o)
 		s.t = time.Since(start).Seconds()
 		s.requests = float64(n)
-		s.reqPerSec = float64(n - prev)
-		prev = n
+		if s.t > prevT {
+			s.reqPerSec = float64(n-prev) / (s.t - prevT)
+		}
+		prev, prevT = n, s.t
 		samples = append(samples, s)
 		if time.Since(lastPrint) >= 15*time.Second {
 			lastPrint = time.Now()
@@ -563,6 +582,45 @@ func writeCSV(path string, samples []sample) error {
 		return err
 	}
 	return f.Close()
+}
+
+// readCSV reads samples written by writeCSV; empty cells are NaN.
+func readCSV(path string) ([]sample, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) < 2 || len(rows[0]) != 8 {
+		return nil, fmt.Errorf("%s: not a soak CSV", path)
+	}
+	var out []sample
+	for _, r := range rows[1:] {
+		var v [8]float64
+		for i, cell := range r {
+			v[i] = math.NaN()
+			if cell != "" {
+				if v[i], err = strconv.ParseFloat(cell, 64); err != nil {
+					return nil, fmt.Errorf("%s: %w", path, err)
+				}
+			}
+		}
+		out = append(out, sample{t: v[0], rssMiB: v[1], heapMiB: v[2], goroutines: v[3], threads: v[4], fds: v[5], requests: v[6], reqPerSec: v[7]})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no samples", path)
+	}
+	// Rates from the cumulative counts, so a short last interval reads right.
+	for i := 1; i < len(out); i++ {
+		if dt := out[i].t - out[i-1].t; dt > 0 {
+			out[i].reqPerSec = (out[i].requests - out[i-1].requests) / dt
+		}
+	}
+	return out, nil
 }
 
 // series names a sampled quantity and how much it may move.
@@ -751,6 +809,7 @@ func chart(path string, samples []sample, o options) error {
 	line(mem, "RSS", func(s sample) float64 { return s.rssMiB }, color.RGBA{R: 200, A: 255}, false)
 	line(mem, "Go heap in use", func(s sample) float64 { return s.heapMiB }, color.RGBA{B: 200, A: 255}, false)
 	mem.Y.Min = 0
+	mem.Y.Max *= 1.3 // room for the legend
 	warm(mem)
 
 	cnt := plot.New()
@@ -763,6 +822,7 @@ func chart(path string, samples []sample, o options) error {
 	line(cnt, "open FDs", func(s sample) float64 { return s.fds }, color.RGBA{R: 200, G: 120, A: 255}, false)
 	line(cnt, "answers/s", func(s sample) float64 { return s.reqPerSec }, color.Gray{Y: 90}, true)
 	cnt.Y.Min = 0
+	cnt.Y.Max *= 1.3
 	warm(cnt)
 
 	const w, h = 9 * vg.Inch, 7 * vg.Inch
