@@ -116,7 +116,17 @@ flags:
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fail("--tls-cert and --tls-key go together")
 	}
-	modelsDir, err := resolveModelsDir(*modelsFlag)
+	// Models compiled into the binary (-tags embedmodels) serve unless a
+	// directory is named explicitly.
+	embeddedFS := embeddedModels()
+	var modelsDir string
+	var err error
+	if embeddedFS != nil && *modelsFlag == "" && os.Getenv("FACEGATE_MODELS") == "" {
+		modelsDir = "(embedded in the binary)"
+	} else {
+		embeddedFS = nil
+		modelsDir, err = resolveModelsDir(*modelsFlag)
+	}
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -203,6 +213,7 @@ flags:
 		// parallel.
 		v, err := load(face.Config{
 			ModelsDir: modelsDir,
+			Models:    embeddedFS,
 			Threads:   1,
 			Limits:    imageio.Limits{MaxBytes: int(maxImage), MaxPixels: *maxPixels},
 		})

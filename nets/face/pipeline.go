@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/facegate/facegate/nets/embed"
 	"github.com/facegate/facegate/nets/imageio"
 	"github.com/facegate/facegate/nets/liveness"
+	"github.com/facegate/facegate/weights"
 )
 
 // Default model files (base names; .fgw preferred, else .onnx).
@@ -29,6 +31,9 @@ const (
 // Config says where the networks are and how to run them.
 type Config struct {
 	ModelsDir string // directory holding the model files
+	// Models, when set, is read instead of ModelsDir: converted .fgw files
+	// at its root (the binary's embedded models, see cmd/facegate).
+	Models fs.FS
 	// Threads is the number of goroutines each inference session uses
 	// (0: one per CPU). A server running many requests at once wants 1.
 	Threads int
@@ -62,11 +67,20 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{limits: cfg.Limits}
 	load := func(base string) (*engine.Model, error) {
-		path, err := ModelPath(cfg.ModelsDir, base)
-		if err != nil {
-			return nil, err
+		var (
+			m    *engine.Model
+			path string
+			err  error
+		)
+		if cfg.Models != nil {
+			path = "embedded:" + base + ".fgw"
+			m, err = loadFS(cfg.Models, base+".fgw")
+		} else {
+			if path, err = ModelPath(cfg.ModelsDir, base); err != nil {
+				return nil, err
+			}
+			m, err = engine.LoadFile(path)
 		}
-		m, err := engine.LoadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("face: load %s: %w", path, err)
 		}
@@ -115,6 +129,20 @@ func ModelPath(dir, base string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("face: model %s(.fgw|.onnx) not found in %s", base, dir)
+}
+
+// loadFS loads a converted model from fsys. The tensors alias the bytes
+// read, which stay referenced by the model.
+func loadFS(fsys fs.FS, name string) (*engine.Model, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	wm, err := weights.Read(data)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Load(wm, engine.Options{})
 }
 
 // identity names a model by its metadata name and source hash.
