@@ -84,8 +84,13 @@ func imageName(image string, files []string) string {
 	return image
 }
 
-// loadPipeline resolves the models directory and loads the pipeline.
+// loadPipeline resolves the models directory and loads the pipeline; a
+// binary built with -tags embedmodels uses its own models unless a
+// directory is named.
 func loadPipeline(models string, threads int, noLiveness bool) (*face.Pipeline, error) {
+	if fsys := embeddedModels(); fsys != nil && models == "" && os.Getenv("FACEGATE_MODELS") == "" {
+		return face.New(face.Config{Models: fsys, Threads: threads, NoLiveness: noLiveness})
+	}
 	dir, err := resolveModelsDir(models)
 	if err != nil {
 		return nil, err
