@@ -749,7 +749,20 @@ func TestAnnouncedLengthNotTrusted(t *testing.T) {
 			}
 			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"probe\":", path, auth, 20*mib)
 		}
-		time.Sleep(500 * time.Millisecond) // the handlers are now waiting for the bodies
+		// Wait until all twenty handlers are reading their bodies.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			r, err := http.Get(s.url + "/metrics")
+			if err != nil {
+				continue
+			}
+			text, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			// the /metrics request itself is in flight too
+			if bytes.Contains(text, []byte("\nfacegate_http_in_flight_requests 21\n")) {
+				return
+			}
+		}
+		t.Error("the twenty requests never reached their handlers")
 	})
 	t.Logf("20 connections announcing 20 MiB each, sending 9 bytes: %v", m)
 	if m.peakHeap > 32*mib*memSlack {
