@@ -69,13 +69,16 @@ func TestCancelMidInference(t *testing.T) {
 		gallery[i] = photo
 	}
 	opt := face.Options{Mode: face.Accurate, Liveness: true, LivenessThreshold: 0.6, CompareThreshold: 0.85}
-	// One full run (which also warms the sessions up) sets the scale, so
-	// the cancellations land mid-run on a machine of any speed.
-	start := time.Now()
-	if _, err := p.Verify(context.Background(), photo, gallery, opt); err != nil {
-		t.Fatalf("uncancelled verification: %v", err)
+	// A warm full run sets the scale, so the cancellations land mid-run on
+	// a machine of any speed (the first run also pays for warming up).
+	var full time.Duration
+	for i := 0; i < 2; i++ {
+		start := time.Now()
+		if _, err := p.Verify(context.Background(), photo, gallery, opt); err != nil {
+			t.Fatalf("uncancelled verification: %v", err)
+		}
+		full = time.Since(start)
 	}
-	full := time.Since(start)
 	t.Logf("uncancelled: %v", full.Round(time.Millisecond))
 	runtime.GC()
 	base := runtime.NumGoroutine()
@@ -111,7 +114,7 @@ func TestCancelMidInference(t *testing.T) {
 		}
 		return g
 	}()...)
-	ctx, cancel := context.WithTimeout(context.Background(), full/3)
+	ctx, cancel := context.WithTimeout(context.Background(), full/4)
 	req, _ := http.NewRequestWithContext(ctx, "POST", s.url+pathVerifik, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+hToken)
 	tr := &http.Transport{}
@@ -119,7 +122,7 @@ func TestCancelMidInference(t *testing.T) {
 	cancel()
 	tr.CloseIdleConnections()
 	if err == nil {
-		t.Fatalf("the request finished within %v; nothing was cancelled", full/3)
+		t.Fatalf("the request finished within %v; nothing was cancelled", full/4)
 	}
 	// The server notices, Verify stops, the slot is freed: wait for the log line.
 	deadline := time.Now().Add(30 * time.Second)
