@@ -284,10 +284,12 @@ func parseCredentialsText(data []byte) ([]Credential, error) {
 			return nil, fmt.Errorf("line %d: want KIND KEY [expires=TIME] [quota=N] [name=LABEL]", line)
 		}
 		cr := Credential{Kind: Kind(f[0]), Key: f[1]}
-		for _, opt := range f[2:] {
+		// Errors name fields by position, never by content: a line with
+		// its fields out of order may hold the key anywhere.
+		for i, opt := range f[2:] {
 			k, v, ok := strings.Cut(opt, "=")
 			if !ok {
-				return nil, fmt.Errorf("line %d: %q: want name=value", line, opt)
+				return nil, fmt.Errorf("line %d: field %d is not name=value", line, i+3)
 			}
 			switch k {
 			case "expires":
@@ -305,7 +307,7 @@ func parseCredentialsText(data []byte) ([]Credential, error) {
 			case "name":
 				cr.Name = v
 			default:
-				return nil, fmt.Errorf("line %d: unknown option %q", line, k)
+				return nil, fmt.Errorf("line %d: field %d: unknown option (want expires=, quota= or name=)", line, i+3)
 			}
 		}
 		if err := validCredential(cr); err != nil {
@@ -322,7 +324,9 @@ func parseCredentialsText(data []byte) ([]Credential, error) {
 func validCredential(cr Credential) error {
 	switch {
 	case cr.Kind != KindVerifik && cr.Kind != KindOkayFace:
-		return fmt.Errorf("kind %q: want %q or %q", cr.Kind, KindVerifik, KindOkayFace)
+		// The value is not echoed: in a text line with its fields swapped
+		// it is the key.
+		return fmt.Errorf("unknown kind: want %q or %q first", KindVerifik, KindOkayFace)
 	case cr.Key == "":
 		return errors.New("empty key")
 	case cr.Quota < 0:

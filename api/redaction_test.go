@@ -418,3 +418,27 @@ func TestServeTLSBinary(t *testing.T) {
 		t.Error("the token was printed")
 	}
 }
+
+// TestCredentialErrorsRedacted: a credentials file with its fields out of
+// order fails to load with an error that does not quote the key (it is
+// printed on stderr at start-up and logged on SIGHUP).
+func TestCredentialErrorsRedacted(t *testing.T) {
+	const secret = "tok-SECRET-9f8e7d"
+	for _, text := range []string{
+		secret + " verifik",
+		"verifik tok " + secret,
+		"verifik tok " + secret + "=x",
+		"okayface key name=a " + secret,
+		`[{"kind":"` + secret + `","key":"k"}]`,
+		`[{"kind":"verifik","key":"` + secret + `","expires":"soon"}]`,
+	} {
+		_, err := api.ParseCredentials([]byte(text))
+		if err == nil {
+			t.Errorf("%q: no error", text)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%q: error %q quotes the key", text, err)
+		}
+	}
+}
