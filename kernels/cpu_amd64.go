@@ -28,7 +28,7 @@ func archLevels() []cpuLevel {
 // (sgemm_6x16_avx2_amd64.s).
 //
 //go:noescape
-func sgemm6x16AVX2(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+func sgemm6x16AVX2(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
 
 // sgemm8x32AVX512 is the microKernel contract for an 8×32 tile with
 // AVX-512F (sgemm_8x32_avx512_amd64.s). 8×32 runs as fast as 12×32 or
@@ -36,7 +36,7 @@ func sgemm6x16AVX2(k int, a, b, c *float32, ldc int, bias, slope *float32, flags
 // the channel counts of face networks, so no rows are wasted on edge tiles.
 //
 //go:noescape
-func sgemm8x32AVX512(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+func sgemm8x32AVX512(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
 
 // dwRow3x3AVX2 is dwRowFunc with 8-wide AVX2 blocks (dw3x3_avx2_amd64.s).
 func dwRow3x3AVX2(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {

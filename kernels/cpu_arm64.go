@@ -17,7 +17,7 @@ func archLevels() []cpuLevel {
 // (sgemm_8x12_neon_arm64.s).
 //
 //go:noescape
-func sgemm8x12NEON(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+func sgemm8x12NEON(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
 
 // dwRow3x3NEON is dwRowFunc with 4-wide NEON blocks (dw3x3_neon_arm64.s).
 func dwRow3x3NEON(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {

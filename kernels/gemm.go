@@ -25,6 +25,18 @@ const (
 	gemmParallelMACs = 1 << 20
 )
 
+// gemmDirectMinK is the shortest reduction for which a plain B (the input
+// planes of a 1×1 convolution) is read in place by the micro-kernel
+// instead of being packed: that saves a copy of B per K block, which is
+// what YuNet's 1×1 layers with few output channels spend most time on.
+// With short reductions the kernel calls are too short to hide B's cache
+// misses, and the packed copy (streamed sequentially) wins.
+var gemmDirectMinK = 32
+
+// useDirectB reports whether the micro-kernel should read a plain B in
+// place.
+func useDirectB(a *PackedA) bool { return a.k >= gemmDirectMinK }
+
 // zeroVec supplies a zero bias or slope (ReLU) panel to the micro-kernel.
 var zeroVec [256]float32
 
@@ -231,6 +243,7 @@ type gemmJob struct {
 	slope []float32 // nil unless PReLU
 	act   ActKind
 
+	direct    bool // read whole B panels in place (bPlain), pack only the edge panel
 	colBlock  int
 	colBlocks int
 	rowSpan   int // rows per unit, a multiple of MR
@@ -260,6 +273,7 @@ func (g *gemmJob) exec() {
 	if threads > 1 && a.m*g.n*max(a.k, 1) < gemmParallelMACs {
 		threads = 1
 	}
+	g.direct = g.src.kind == bPlain && useDirectB(a)
 	g.colBlock = gemmColBlock(nr, g.n, threads)
 	g.colBlocks = (g.n + g.colBlock - 1) / g.colBlock
 	mPanels := (a.m + mr - 1) / mr
@@ -334,9 +348,16 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 	panels := (nb + nr - 1) / nr
 	mc := max(gemmMC/mr, 1) * mr
 
+	full := nb / nr // whole NR-column panels (the direct path reads those in place)
 	for pc := 0; pc < k; pc += gemmKC {
 		kb := min(gemmKC, k-pc)
-		g.src.pack(bp, nr, pc, kb, j0, nb)
+		if g.direct {
+			if full < panels {
+				g.src.pack(bp, nr, pc, kb, j0+full*nr, nb-full*nr)
+			}
+		} else {
+			g.src.pack(bp, nr, pc, kb, j0, nb)
+		}
 		var flags uint
 		if pc > 0 {
 			flags |= mkAccumulate
@@ -349,9 +370,15 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 			for q := 0; q < panels; q++ {
 				jq := j0 + q*nr
 				nw := min(nr, j0+nb-jq)
-				bpan := &bp[q*kb*nr]
+				bpan, ldb := &bp[q*kb*nr], nr
+				if g.direct {
+					bpan = &bp[0]
+					if q < full {
+						bpan, ldb = &g.src.b[pc*g.src.ldb+jq], g.src.ldb
+					}
+				}
 				for ir := ic; ir < ie; ir += mr {
-					g.tile(kern, a, ir, pc, kb, jq, nw, bpan, flags, tile, biasPad, slopePad)
+					g.tile(kern, a, ir, pc, kb, jq, nw, bpan, ldb, flags, tile, biasPad, slopePad)
 				}
 			}
 		}
@@ -365,7 +392,7 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 
 // tile runs the micro-kernel for rows [ir, ir+MR) and columns
 // [jq, jq+nw) of C, through the temporary tile when the block is partial.
-func (g *gemmJob) tile(kern microKernel, a *PackedA, ir, pc, kb, jq, nw int, bpan *float32, flags uint, tile, biasPad, slopePad []float32) {
+func (g *gemmJob) tile(kern microKernel, a *PackedA, ir, pc, kb, jq, nw int, bpan *float32, ldb int, flags uint, tile, biasPad, slopePad []float32) {
 	mr, nr := kern.mr, kern.nr
 	c, ldc := g.c, g.ldc
 	mh := min(mr, a.m-ir)
@@ -389,7 +416,7 @@ func (g *gemmJob) tile(kern microKernel, a *PackedA, ir, pc, kb, jq, nw int, bpa
 		}
 	}
 	if mh == mr && nw == nr {
-		kern.fn(kb, apan, bpan, &c[ir*ldc+jq], ldc, bias, slope, flags)
+		kern.fn(kb, apan, bpan, &c[ir*ldc+jq], ldc, bias, slope, flags, ldb)
 		return
 	}
 	if flags&mkAccumulate != 0 {
@@ -397,7 +424,7 @@ func (g *gemmJob) tile(kern microKernel, a *PackedA, ir, pc, kb, jq, nw int, bpa
 			copy(tile[i*nr:i*nr+nw], c[(ir+i)*ldc+jq:])
 		}
 	}
-	kern.fn(kb, apan, bpan, &tile[0], nr, bias, slope, flags)
+	kern.fn(kb, apan, bpan, &tile[0], nr, bias, slope, flags, ldb)
 	for i := 0; i < mh; i++ {
 		copy(c[(ir+i)*ldc+jq:(ir+i)*ldc+jq+nw], tile[i*nr:])
 	}

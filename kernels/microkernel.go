@@ -2,18 +2,22 @@ package kernels
 
 import "unsafe"
 
-// microKernel computes one MR×NR tile of C from packed panels:
+// microKernel computes one MR×NR tile of C from a packed A panel and NR
+// columns of B:
 //
-//	acc[i][j] = (flags&mkAccumulate != 0 ? C[i*ldc+j] : bias[i]) + Σ_{p<k} a[p*MR+i] * b[p*NR+j]
+//	acc[i][j] = (flags&mkAccumulate != 0 ? C[i*ldc+j] : bias[i]) + Σ_{p<k} a[p*MR+i] * b[p*ldb+j]
 //	if flags&mkActivate != 0: acc = acc > 0 ? acc : acc*slope[i]   (ReLU: slope all 0; PReLU: per-row slope)
 //	C[i*ldc+j] = acc[i][j]   for all i<MR, j<NR (full tiles only; the driver handles edges via a temp tile)
 //
-// a is a packed A panel, k×MR (MR values per p); b a packed B panel, k×NR;
+// a is a packed A panel, k×MR (MR values per p); b is k rows of NR values,
+// ldb apart: a packed B panel (ldb = NR) or, for a plain row-major B such
+// as the input planes of a 1×1 convolution, the matrix itself (ldb its row
+// stride), which saves copying B when it would be used by few A panels.
 // bias and slope hold MR values each and are never nil.
 type microKernel struct {
 	name   string
 	mr, nr int
-	fn     func(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+	fn     func(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
 }
 
 // Micro-kernel flags.
@@ -34,9 +38,12 @@ var gemmKernel = goKernel4x8
 // sgemmGo4x8 is the pure-Go 4×8 micro-kernel (see microKernel for the contract).
 // Accumulators are scalar locals so the compiler can keep them in registers;
 // the activation uses min/max, not a sign test, to avoid unpredictable branches.
-func sgemmGo4x8(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint) {
+func sgemmGo4x8(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int) {
 	as := unsafe.Slice(a, k*4)
-	bs := unsafe.Slice(b, k*8)
+	var bs []float32
+	if k > 0 {
+		bs = unsafe.Slice(b, (k-1)*ldb+8)
+	}
 	cs := unsafe.Slice(c, 3*ldc+8)
 	bi := unsafe.Slice(bias, 4)
 	var c00, c01, c02, c03, c04, c05, c06, c07 float32
@@ -62,8 +69,9 @@ func sgemmGo4x8(k int, a, b, c *float32, ldc int, bias, slope *float32, flags ui
 		v3 := bi[3]
 		c30, c31, c32, c33, c34, c35, c36, c37 = v3, v3, v3, v3, v3, v3, v3, v3
 	}
-	for len(as) >= 4 && len(bs) >= 8 {
-		b0, b1, b2, b3, b4, b5, b6, b7 := bs[0], bs[1], bs[2], bs[3], bs[4], bs[5], bs[6], bs[7]
+	for p := 0; p < k; p++ {
+		row := bs[p*ldb : p*ldb+8 : p*ldb+8]
+		b0, b1, b2, b3, b4, b5, b6, b7 := row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]
 		a0 := as[0]
 		c00 += a0 * b0
 		c01 += a0 * b1
@@ -100,7 +108,7 @@ func sgemmGo4x8(k int, a, b, c *float32, ldc int, bias, slope *float32, flags ui
 		c35 += a3 * b5
 		c36 += a3 * b6
 		c37 += a3 * b7
-		as, bs = as[4:], bs[8:]
+		as = as[4:]
 	}
 	if flags&mkActivate != 0 {
 		sl := unsafe.Slice(slope, 4)

@@ -4,11 +4,11 @@
 
 #include "textflag.h"
 
-// func sgemm6x16AVX2(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+// func sgemm6x16AVX2(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
 //
 // 6×16 SGEMM micro-kernel for AVX2 and FMA3: 12 accumulators, one Y row of B
 // per step broadcast-multiplied by each of the 6 A values of that step.
-TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-64
+TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), DI
 	MOVQ b+16(FP), SI
@@ -17,7 +17,10 @@ TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-64
 	MOVQ bias+40(FP), R8
 	MOVQ slope+48(FP), R9
 	MOVQ flags+56(FP), R10
+	MOVQ ldb+64(FP), R14
 	SHLQ $2, BX
+	SHLQ $2, R14
+	LEAQ (R14)(R14*2), R13
 	LEAQ (BX)(BX*2), AX
 	LEAQ (DX)(AX*1), R11
 
@@ -55,7 +58,7 @@ loadc:
 kloop:
 	CMPQ CX, $4
 	JLT ktail
-	VMOVUPS 0(SI), Y0
+	VMOVUPS (SI), Y0
 	VMOVUPS 32(SI), Y1
 	VBROADCASTSS 0(DI), Y2
 	VFMADD231PS Y0, Y2, Y4
@@ -75,8 +78,8 @@ kloop:
 	VBROADCASTSS 20(DI), Y3
 	VFMADD231PS Y0, Y3, Y14
 	VFMADD231PS Y1, Y3, Y15
-	VMOVUPS 64(SI), Y0
-	VMOVUPS 96(SI), Y1
+	VMOVUPS (SI)(R14*1), Y0
+	VMOVUPS 32(SI)(R14*1), Y1
 	VBROADCASTSS 24(DI), Y2
 	VFMADD231PS Y0, Y2, Y4
 	VFMADD231PS Y1, Y2, Y5
@@ -95,8 +98,8 @@ kloop:
 	VBROADCASTSS 44(DI), Y3
 	VFMADD231PS Y0, Y3, Y14
 	VFMADD231PS Y1, Y3, Y15
-	VMOVUPS 128(SI), Y0
-	VMOVUPS 160(SI), Y1
+	VMOVUPS (SI)(R14*2), Y0
+	VMOVUPS 32(SI)(R14*2), Y1
 	VBROADCASTSS 48(DI), Y2
 	VFMADD231PS Y0, Y2, Y4
 	VFMADD231PS Y1, Y2, Y5
@@ -115,8 +118,8 @@ kloop:
 	VBROADCASTSS 68(DI), Y3
 	VFMADD231PS Y0, Y3, Y14
 	VFMADD231PS Y1, Y3, Y15
-	VMOVUPS 192(SI), Y0
-	VMOVUPS 224(SI), Y1
+	VMOVUPS (SI)(R13*1), Y0
+	VMOVUPS 32(SI)(R13*1), Y1
 	VBROADCASTSS 72(DI), Y2
 	VFMADD231PS Y0, Y2, Y4
 	VFMADD231PS Y1, Y2, Y5
@@ -136,13 +139,13 @@ kloop:
 	VFMADD231PS Y0, Y3, Y14
 	VFMADD231PS Y1, Y3, Y15
 	ADDQ $96, DI
-	ADDQ $256, SI
+	LEAQ (SI)(R14*4), SI
 	SUBQ $4, CX
 	JMP kloop
 ktail:
 	TESTQ CX, CX
 	JZ epilogue
-	VMOVUPS 0(SI), Y0
+	VMOVUPS (SI), Y0
 	VMOVUPS 32(SI), Y1
 	VBROADCASTSS 0(DI), Y2
 	VFMADD231PS Y0, Y2, Y4
@@ -163,7 +166,7 @@ ktail:
 	VFMADD231PS Y0, Y3, Y14
 	VFMADD231PS Y1, Y3, Y15
 	ADDQ $24, DI
-	ADDQ $64, SI
+	ADDQ R14, SI
 	DECQ CX
 	JMP ktail
 

@@ -4,12 +4,12 @@
 
 #include "textflag.h"
 
-// func sgemm8x12NEON(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+// func sgemm8x12NEON(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
 //
 // 8×12 SGEMM micro-kernel for NEON: 24 accumulators; each step loads a B row
 // into three q registers and the 8 A values into two, then issues 24 FMLA by
 // element (WORD-encoded: the Go assembler lacks that form).
-TEXT ·sgemm8x12NEON(SB), NOSPLIT, $0-64
+TEXT ·sgemm8x12NEON(SB), NOSPLIT, $0-72
 	MOVD k+0(FP), R4
 	MOVD a+8(FP), R0
 	MOVD b+16(FP), R1
@@ -18,7 +18,9 @@ TEXT ·sgemm8x12NEON(SB), NOSPLIT, $0-64
 	MOVD bias+40(FP), R5
 	MOVD slope+48(FP), R6
 	MOVD flags+56(FP), R7
+	MOVD ldb+64(FP), R19
 	LSL $2, R3
+	LSL $2, R19
 	MOVD R2, R8
 	ADD R3, R8, R9
 	ADD R3, R9, R10
@@ -71,7 +73,7 @@ kloop:
 	CMP $2, R4
 	BLT ktail
 	VLD1.P 32(R0), [V3.S4, V4.S4]
-	VLD1.P 48(R1), [V0.S4, V1.S4, V2.S4]
+	VLD1.P (R1)(R19), [V0.S4, V1.S4, V2.S4]
 	WORD $0x4f831008 // FMLA V8.4S, V0.4S, V3.S[0]
 	WORD $0x4f831029 // FMLA V9.4S, V1.4S, V3.S[0]
 	WORD $0x4f83104a // FMLA V10.4S, V2.4S, V3.S[0]
@@ -97,7 +99,7 @@ kloop:
 	WORD $0x4fa4183e // FMLA V30.4S, V1.4S, V4.S[3]
 	WORD $0x4fa4185f // FMLA V31.4S, V2.4S, V4.S[3]
 	VLD1.P 32(R0), [V3.S4, V4.S4]
-	VLD1.P 48(R1), [V0.S4, V1.S4, V2.S4]
+	VLD1.P (R1)(R19), [V0.S4, V1.S4, V2.S4]
 	WORD $0x4f831008 // FMLA V8.4S, V0.4S, V3.S[0]
 	WORD $0x4f831029 // FMLA V9.4S, V1.4S, V3.S[0]
 	WORD $0x4f83104a // FMLA V10.4S, V2.4S, V3.S[0]
@@ -127,7 +129,7 @@ kloop:
 ktail:
 	CBZ R4, epilogue
 	VLD1.P 32(R0), [V3.S4, V4.S4]
-	VLD1.P 48(R1), [V0.S4, V1.S4, V2.S4]
+	VLD1.P (R1)(R19), [V0.S4, V1.S4, V2.S4]
 	WORD $0x4f831008 // FMLA V8.4S, V0.4S, V3.S[0]
 	WORD $0x4f831029 // FMLA V9.4S, V1.4S, V3.S[0]
 	WORD $0x4f83104a // FMLA V10.4S, V2.4S, V3.S[0]

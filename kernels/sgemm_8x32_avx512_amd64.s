@@ -4,11 +4,11 @@
 
 #include "textflag.h"
 
-// func sgemm8x32AVX512(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint)
+// func sgemm8x32AVX512(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
 //
 // 8×32 SGEMM micro-kernel for AVX-512F: 16 accumulators, one Z row of B
 // per step broadcast-multiplied by each of the 8 A values of that step.
-TEXT ·sgemm8x32AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemm8x32AVX512(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), DI
 	MOVQ b+16(FP), SI
@@ -17,7 +17,10 @@ TEXT ·sgemm8x32AVX512(SB), NOSPLIT, $0-64
 	MOVQ bias+40(FP), R8
 	MOVQ slope+48(FP), R9
 	MOVQ flags+56(FP), R10
+	MOVQ ldb+64(FP), R14
 	SHLQ $2, BX
+	SHLQ $2, R14
+	LEAQ (R14)(R14*2), R13
 	LEAQ (BX)(BX*2), AX
 	LEAQ (DX)(AX*1), R11
 	LEAQ (R11)(AX*1), R12
@@ -64,7 +67,7 @@ loadc:
 kloop:
 	CMPQ CX, $4
 	JLT ktail
-	VMOVUPS 0(SI), Z0
+	VMOVUPS (SI), Z0
 	VMOVUPS 64(SI), Z1
 	VBROADCASTSS 0(DI), Z2
 	VFMADD231PS Z0, Z2, Z16
@@ -90,8 +93,8 @@ kloop:
 	VBROADCASTSS 28(DI), Z9
 	VFMADD231PS Z0, Z9, Z30
 	VFMADD231PS Z1, Z9, Z31
-	VMOVUPS 128(SI), Z0
-	VMOVUPS 192(SI), Z1
+	VMOVUPS (SI)(R14*1), Z0
+	VMOVUPS 64(SI)(R14*1), Z1
 	VBROADCASTSS 32(DI), Z2
 	VFMADD231PS Z0, Z2, Z16
 	VFMADD231PS Z1, Z2, Z17
@@ -116,8 +119,8 @@ kloop:
 	VBROADCASTSS 60(DI), Z9
 	VFMADD231PS Z0, Z9, Z30
 	VFMADD231PS Z1, Z9, Z31
-	VMOVUPS 256(SI), Z0
-	VMOVUPS 320(SI), Z1
+	VMOVUPS (SI)(R14*2), Z0
+	VMOVUPS 64(SI)(R14*2), Z1
 	VBROADCASTSS 64(DI), Z2
 	VFMADD231PS Z0, Z2, Z16
 	VFMADD231PS Z1, Z2, Z17
@@ -142,8 +145,8 @@ kloop:
 	VBROADCASTSS 92(DI), Z9
 	VFMADD231PS Z0, Z9, Z30
 	VFMADD231PS Z1, Z9, Z31
-	VMOVUPS 384(SI), Z0
-	VMOVUPS 448(SI), Z1
+	VMOVUPS (SI)(R13*1), Z0
+	VMOVUPS 64(SI)(R13*1), Z1
 	VBROADCASTSS 96(DI), Z2
 	VFMADD231PS Z0, Z2, Z16
 	VFMADD231PS Z1, Z2, Z17
@@ -169,13 +172,13 @@ kloop:
 	VFMADD231PS Z0, Z9, Z30
 	VFMADD231PS Z1, Z9, Z31
 	ADDQ $128, DI
-	ADDQ $512, SI
+	LEAQ (SI)(R14*4), SI
 	SUBQ $4, CX
 	JMP kloop
 ktail:
 	TESTQ CX, CX
 	JZ epilogue
-	VMOVUPS 0(SI), Z0
+	VMOVUPS (SI), Z0
 	VMOVUPS 64(SI), Z1
 	VBROADCASTSS 0(DI), Z2
 	VFMADD231PS Z0, Z2, Z16
@@ -202,7 +205,7 @@ ktail:
 	VFMADD231PS Z0, Z9, Z30
 	VFMADD231PS Z1, Z9, Z31
 	ADDQ $32, DI
-	ADDQ $128, SI
+	ADDQ R14, SI
 	DECQ CX
 	JMP ktail
 

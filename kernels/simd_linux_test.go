@@ -38,13 +38,14 @@ func TestSIMDReadsStayInBounds(t *testing.T) {
 		mk := l.gemm
 		for _, k := range []int{1, 5, 33} {
 			for flags := uint(0); flags < 4; flags++ {
+				ldb := mk.nr + int(flags)*5 // a packed panel, then B read in place
 				a := pageEndFloats(t, r, k*mk.mr)
-				b := pageEndFloats(t, r, k*mk.nr)
+				b := pageEndFloats(t, r, (k-1)*ldb+mk.nr)
 				bias := pageEndFloats(t, r, mk.mr)
 				slope := pageEndFloats(t, r, mk.mr)
 				ldc := mk.nr + 3
 				c := pageEndFloats(t, r, (mk.mr-1)*ldc+mk.nr)
-				mk.fn(k, &a[0], &b[0], &c[0], ldc, &bias[0], &slope[0], flags)
+				mk.fn(k, &a[0], &b[0], &c[0], ldc, &bias[0], &slope[0], flags, ldb)
 			}
 		}
 		if l.dw3x3 == nil {

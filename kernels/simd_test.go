@@ -22,7 +22,7 @@ func supportedLevels() []cpuLevel {
 
 // refMicroKernel is the microKernel contract written out in float64, with a
 // bound for the float32 rounding error of each output.
-func refMicroKernel(mr, nr, k int, a, b, c []float32, ldc int, bias, slope []float32, flags uint) (want, tol []float64) {
+func refMicroKernel(mr, nr, k int, a, b []float32, ldb int, c []float32, ldc int, bias, slope []float32, flags uint) (want, tol []float64) {
 	want = make([]float64, mr*nr)
 	tol = make([]float64, mr*nr)
 	for i := 0; i < mr; i++ {
@@ -33,7 +33,7 @@ func refMicroKernel(mr, nr, k int, a, b, c []float32, ldc int, bias, slope []flo
 			}
 			mag := math.Abs(s)
 			for p := 0; p < k; p++ {
-				prod := float64(a[p*mr+i]) * float64(b[p*nr+j])
+				prod := float64(a[p*mr+i]) * float64(b[p*ldb+j])
 				s += prod
 				mag += math.Abs(prod)
 			}
@@ -70,20 +70,23 @@ func TestMicroKernels(t *testing.T) {
 			}
 			for _, k := range []int{0, 1, 2, 3, 7, 16, 33, 100, 257} {
 				for flags := uint(0); flags < 4; flags++ {
-					checkMicroKernel(t, r, mk, k, flags)
+					// ldb = NR: a packed panel; wider: B read in place.
+					for _, ldb := range []int{mk.nr, mk.nr + 7, 3 * mk.nr} {
+						checkMicroKernel(t, r, mk, k, ldb, flags)
+					}
 				}
 			}
 		})
 	}
 }
 
-func checkMicroKernel(t *testing.T, r *rand.Rand, mk microKernel, k int, flags uint) {
+func checkMicroKernel(t *testing.T, r *rand.Rand, mk microKernel, k, ldb int, flags uint) {
 	t.Helper()
 	mr, nr := mk.mr, mk.nr
 	ldc := nr + 5
 	const pad = 19 // guard floats before C and after its last row
 	a := randSlice(r, k*mr+1)
-	b := randSlice(r, k*nr+1)
+	b := randSlice(r, k*ldb+1)
 	bias := randSlice(r, mr)
 	slope := randSlice(r, mr)
 	slope[0] = 0 // a ReLU row
@@ -97,11 +100,11 @@ func checkMicroKernel(t *testing.T, r *rand.Rand, mk microKernel, k int, flags u
 	}
 	cIn := slices.Clone(c)
 	aIn, bIn := slices.Clone(a), slices.Clone(b)
-	want, tol := refMicroKernel(mr, nr, k, a, b, cIn, ldc, bias, slope, flags)
+	want, tol := refMicroKernel(mr, nr, k, a, b, ldb, cIn, ldc, bias, slope, flags)
 
-	mk.fn(k, &a[0], &b[0], &c[0], ldc, &bias[0], &slope[0], flags)
+	mk.fn(k, &a[0], &b[0], &c[0], ldc, &bias[0], &slope[0], flags, ldb)
 
-	what := fmt.Sprintf("%s k=%d flags=%b", mk.name, k, flags)
+	what := fmt.Sprintf("%s k=%d ldb=%d flags=%b", mk.name, k, ldb, flags)
 	for i, v := range buf {
 		inTile := i >= pad && i < pad+mr*ldc && (i-pad)%ldc < nr
 		if !inTile && math.Float32bits(v) != guard {
@@ -174,7 +177,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 			c := make([]float32, mk.mr*mk.nr)
 			bias := make([]float32, mk.mr)
 			for b.Loop() {
-				mk.fn(k, &a[0], &bp[0], &c[0], mk.nr, &bias[0], &bias[0], mkAccumulate)
+				mk.fn(k, &a[0], &bp[0], &c[0], mk.nr, &bias[0], &bias[0], mkAccumulate, mk.nr)
 			}
 			flops := 2 * float64(mk.mr*mk.nr*k) * float64(b.N)
 			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -218,6 +221,14 @@ func refEpilogue(v, mag float64, c int, ep *Epilogue) (float64, float64) {
 	return v, mag
 }
 
+// gemmVariants are the driver paths the GEMM tests cover: serial and
+// threaded, with a plain B always packed (minK huge) or always read in
+// place by the micro-kernel (minK 0).
+var gemmVariants = []struct {
+	threaded bool
+	minK     int
+}{{false, 1 << 30}, {true, 1 << 30}, {false, 0}, {true, 0}}
+
 // TestGemmLevels runs the whole GEMM (packing, blocking over K > KC, edge
 // tiles, threads) at every level on awkward shapes against a float64
 // product, with guard values around C.
@@ -252,7 +263,11 @@ func TestGemmLevels(t *testing.T) {
 				}
 			}
 			forEachLevel(t, func(level string) {
-				for _, threaded := range []bool{false, true} {
+				for _, variant := range gemmVariants {
+					restoreMinK := gemmDirectMinK
+					gemmDirectMinK = variant.minK
+					defer func() { gemmDirectMinK = restoreMinK }()
+					threaded := variant.threaded
 					pa := PackA(a, s.m, s.k, s.k)
 					const pad = 11
 					buf := make([]float32, pad+s.m*ldc+pad)
@@ -265,7 +280,7 @@ func TestGemmLevels(t *testing.T) {
 						ctx = &Ctx{Pool: pool}
 					}
 					Gemm(ctx, pa, b, ldb, s.n, c, ldc, ep)
-					what := fmt.Sprintf("%s (%s) M=%d N=%d K=%d act=%d threaded=%v", level, pa.Kernel(), s.m, s.n, s.k, act, threaded)
+					what := fmt.Sprintf("%s (%s) M=%d N=%d K=%d act=%d threaded=%v directMinK=%d", level, pa.Kernel(), s.m, s.n, s.k, act, threaded, variant.minK)
 					for i, v := range buf {
 						o := i - pad
 						if (o < 0 || o >= s.m*ldc || o%ldc >= s.n) && math.Float32bits(v) != guard {
@@ -337,6 +352,7 @@ func TestConvLevels(t *testing.T) {
 		{ConvParams{InC: 17, OutC: 29, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 1}, 11, 9, ActReLU},
 		{ConvParams{InC: 40, OutC: 37, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1}, 7, 13, ActNone},
 		{ConvParams{InC: 300, OutC: 7, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1}, 5, 5, ActSigmoid},
+		{ConvParams{InC: 33, OutC: 9, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1}, 37, 45, ActReLU}, // B read in place, several column blocks
 		{ConvParams{InC: 8, OutC: 12, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 4}, 10, 10, ActPReLU},
 		{ConvParams{InC: 19, OutC: 19, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 19}, 13, 21, ActPReLU},
 		{ConvParams{InC: 10, OutC: 10, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 10}, 15, 34, ActReLU},

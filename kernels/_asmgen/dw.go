@@ -46,7 +46,7 @@ func dwKernels(avx512 bool) []byte {
 	prologue := func(name string, stride int) {
 		fmt.Fprintf(w, "// func %s(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, flags uint)\n", name)
 		fmt.Fprintf(w, "//\n// 3×3 depthwise convolution, stride %d, %d outputs per block (see dwRow3x3).\n", stride, width)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, %s\n", name, argFrame)
+		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, %s\n", name, dwArgFrame)
 		w.l("MOVQ out+0(FP), DI")
 		w.l("MOVQ r0+8(FP), R8")
 		w.l("MOVQ r1+16(FP), R9")
@@ -164,7 +164,7 @@ func neonDW() []byte {
 	prologue := func(name string, stride int) {
 		fmt.Fprintf(w, "// func %s(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, flags uint)\n", name)
 		fmt.Fprintf(w, "//\n// 3×3 depthwise convolution, stride %d, 4 outputs per block (see dwRow3x3).\n", stride)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, %s\n", name, argFrame)
+		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, %s\n", name, dwArgFrame)
 		w.l("MOVD out+0(FP), R0")
 		w.l("MOVD r0+8(FP), R1")
 		w.l("MOVD r1+16(FP), R2")
