@@ -769,3 +769,30 @@ func TestAnnouncedLengthNotTrusted(t *testing.T) {
 		t.Errorf("%v: memory follows the announced length", m)
 	}
 }
+
+// TestHugeHeaders: headers over MaxHeaderBytes are refused by net/http
+// itself (431, plain text: the handler never runs), in bounded memory.
+func TestHugeHeaders(t *testing.T) {
+	v := &decodingVerifier{lim: serveLimits}
+	s := startLive(t, api.Config{}, v, nil)
+	for _, c := range []struct {
+		name string
+		hdr  map[string]string
+	}{
+		{"one 1 MiB header", map[string]string{"X-Junk": strings.Repeat("a", mib)}},
+		{"a 1 MiB Authorization", map[string]string{"Authorization": "Bearer " + strings.Repeat("t", mib)}},
+	} {
+		var r reply
+		m := measure(func() { r = post(s.url, pathVerifik, "application/json", strings.NewReader("{}"), c.hdr) })
+		t.Logf("%s → %d; %v", c.name, r.status, m)
+		if r.err == nil && r.status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("%s: status %d, want 431", c.name, r.status)
+		}
+		if m.peakHeap > 8*mib*memSlack {
+			t.Errorf("%s: %v", c.name, m)
+		}
+	}
+	if v.running.Load() != 0 || strings.Contains(s.logs.String(), `"endpoint":"verifik"`) {
+		t.Error("a request with oversized headers reached the handler")
+	}
+}
