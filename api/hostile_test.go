@@ -796,3 +796,38 @@ func TestHugeHeaders(t *testing.T) {
 		t.Error("a request with oversized headers reached the handler")
 	}
 }
+
+// TestMetricsCardinalityBounded: error responses whose message names an
+// item index ("gallery[7]" must be a string) must not mint a new metrics
+// series per index, or a client can grow /metrics and the server's memory
+// without bound, one request per index.
+func TestMetricsCardinalityBounded(t *testing.T) {
+	s := startLive(t, api.Config{}, &decodingVerifier{lim: serveLimits}, nil)
+	for i := 0; i < 200; i++ {
+		gallery := make([]any, i+1)
+		for j := range gallery {
+			gallery[j] = "QUJD"
+		}
+		gallery[i] = 1 // the bad item moves along
+		body, _ := json.Marshal(map[string]any{"probe": "QUJD", "gallery": gallery, "search_mode": "FAST", "liveness_min_score": 0.6})
+		if r := post(s.url, pathVerifik, "application/json", bytes.NewReader(body), map[string]string{"Authorization": "Bearer " + hToken}); r.status != 409 {
+			t.Fatalf("item %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	r, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	n := 0
+	for _, line := range strings.Split(string(text), "\n") {
+		if strings.HasPrefix(line, "facegate_http_errors_total{") {
+			n++
+		}
+	}
+	t.Logf("%d error series after 200 distinct item indexes; /metrics is %d bytes", n, len(text))
+	if n > 5 {
+		t.Errorf("%d facegate_http_errors_total series: one per item index", n)
+	}
+}

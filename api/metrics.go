@@ -69,7 +69,7 @@ func (m *metrics) request(endpoint string, status int, d time.Duration, code str
 	defer m.mu.Unlock()
 	m.requests[[2]string{endpoint, strconv.Itoa(status)}]++
 	if code != "" {
-		m.errors[[2]string{endpoint, code}]++
+		m.errors[[2]string{endpoint, boundedCode(code)}]++
 	}
 	h := m.latency[endpoint]
 	if h == nil {
@@ -77,6 +77,32 @@ func (m *metrics) request(endpoint string, status int, d time.Duration, code str
 		m.latency[endpoint] = h
 	}
 	h.observe(d.Seconds())
+}
+
+// boundedCode keeps the error-code label's values a fixed set: Joi
+// messages name the failing item ("gallery[7]" must be a string), and one
+// series per index would let a client grow /metrics and the server's memory
+// without bound, one request per index. Indexes become "[i]".
+func boundedCode(code string) string {
+	if !strings.Contains(code, "[") {
+		return code
+	}
+	var b strings.Builder
+	for i := 0; i < len(code); i++ {
+		b.WriteByte(code[i])
+		if code[i] != '[' {
+			continue
+		}
+		j := i + 1
+		for j < len(code) && '0' <= code[j] && code[j] <= '9' {
+			j++
+		}
+		if j > i+1 && j < len(code) && code[j] == ']' {
+			b.WriteByte('i')
+			i = j - 1
+		}
+	}
+	return b.String()
 }
 
 func (m *metrics) stage(name string, d time.Duration) {
