@@ -313,7 +313,9 @@ func TestProfile(t *testing.T) {
 // closed still stops its worker goroutines once garbage collected.
 func TestDroppedSessionStopsWorkers(t *testing.T) {
 	m := loadModel(t, "2.7_80x80_MiniFASNetV2.onnx")
-	before := runtime.NumGoroutine()
+	// Let workers of sessions dropped by earlier tests finish first, so
+	// that "before" counts only goroutines that stay.
+	before := settledGoroutines()
 	sessions := make([]*Session, 4)
 	for k := range sessions {
 		s, err := NewSession(m, SessionOptions{Threads: 4})
@@ -338,4 +340,20 @@ func TestDroppedSessionStopsWorkers(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("%d goroutines after dropping the sessions, %d before", n, before)
 	}
+}
+
+// settledGoroutines collects garbage until the goroutine count stops
+// falling (at most a second) and returns it.
+func settledGoroutines() int {
+	n := runtime.NumGoroutine()
+	for i := 0; i < 50; i++ {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m >= n && i >= 2 {
+			return m
+		}
+		n = m
+	}
+	return n
 }
