@@ -261,10 +261,7 @@ func (j *splitJob) run(_, lo, hi int) {
 		row := j.in[r*w : (r+1)*w]
 		even := j.out[r*2*h : r*2*h+h]
 		odd := j.out[r*2*h+h : (r+1)*2*h]
-		for i := range w / 2 {
-			pair := row[2*i : 2*i+2 : 2*i+2]
-			even[i], odd[i] = pair[0], pair[1]
-		}
+		deintRow(even[:w/2], odd[:w/2], row)
 		if w%2 == 1 {
 			even[h-1], odd[h-1] = row[w-1], 0
 		}

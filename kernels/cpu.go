@@ -15,6 +15,43 @@ type cpuLevel struct {
 	supported bool
 	gemm      microKernel
 	dw3x3     dwRowFunc // nil: the level has no depthwise row kernel
+	max2x2    max2x2RowFunc
+	deint     deintRowFunc
+}
+
+// max2x2RowFunc computes one output row of a 2×2 stride-2 max pool:
+// out[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]) for i < len(out); r0 and
+// r1 hold at least 2·len(out) values. (The vector forms follow VMAXPS for
+// NaN inputs, not Go's max; networks do not produce NaN.)
+type max2x2RowFunc func(out, r0, r1 []float32)
+
+// deintRowFunc splits row into its even and odd columns: even[i] = row[2i],
+// odd[i] = row[2i+1] for i < len(even) == len(odd); row holds at least
+// 2·len(even) values.
+type deintRowFunc func(even, odd, row []float32)
+
+// maxRow2x2 and deintRow are the level's row kernels (never nil).
+var (
+	maxRow2x2 max2x2RowFunc = max2x2RowGo
+	deintRow  deintRowFunc  = deintRowGo
+)
+
+// max2x2RowGo is the pure-Go max2x2RowFunc.
+func max2x2RowGo(out, r0, r1 []float32) {
+	for i := range out {
+		a := r0[2*i : 2*i+2 : 2*i+2]
+		b := r1[2*i : 2*i+2 : 2*i+2]
+		out[i] = max(a[0], a[1], b[0], b[1])
+	}
+}
+
+// deintRowGo is the pure-Go deintRowFunc.
+func deintRowGo(even, odd, row []float32) {
+	odd = odd[:len(even)]
+	for i := range even {
+		pair := row[2*i : 2*i+2 : 2*i+2]
+		even[i], odd[i] = pair[0], pair[1]
+	}
 }
 
 // dwRowFunc computes one output row of a 3×3 depthwise convolution whose
@@ -112,9 +149,18 @@ func SetLevel(name string) (restore func(), err error) {
 		if !l.supported {
 			return nil, fmt.Errorf("kernels: level %q not supported here (have %s)", name, strings.Join(Levels(), ", "))
 		}
-		prevName, prevGemm, prevDW := curLevel, gemmKernel, dwRow3x3
+		prevName, prevGemm, prevDW, prevMax, prevDeint := curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow
 		curLevel, gemmKernel, dwRow3x3 = l.name, l.gemm, l.dw3x3
-		return func() { curLevel, gemmKernel, dwRow3x3 = prevName, prevGemm, prevDW }, nil
+		maxRow2x2, deintRow = max2x2RowGo, deintRowGo
+		if l.max2x2 != nil {
+			maxRow2x2 = l.max2x2
+		}
+		if l.deint != nil {
+			deintRow = l.deint
+		}
+		return func() {
+			curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow = prevName, prevGemm, prevDW, prevMax, prevDeint
+		}, nil
 	}
 	return nil, fmt.Errorf("kernels: unknown level %q (have %s)", name, strings.Join(Levels(), ", "))
 }

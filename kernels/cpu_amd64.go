@@ -14,12 +14,16 @@ func archLevels() []cpuLevel {
 			supported: cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3),
 			gemm:      microKernel{name: "avx2 6x16", mr: 6, nr: 16, fn: sgemm6x16AVX2},
 			dw3x3:     dwRow3x3AVX2,
+			max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(8, max2x2AVX2, out, r0, r1) },
+			deint:     func(even, odd, row []float32) { deintBlocks(8, deintAVX2, even, odd, row) },
 		},
 		{
 			name:      "avx512",
 			supported: cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3), // AVX2 for short depthwise rows
 			gemm:      microKernel{name: "avx512 8x32", mr: 8, nr: 32, fn: sgemm8x32AVX512},
 			dw3x3:     dwRow3x3AVX512,
+			max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(16, max2x2AVX512, out, r0, r1) },
+			deint:     func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
 		},
 	}
 }
@@ -64,3 +68,18 @@ func dw3x3s1AVX512(out, r0, r1, r2, k *float32, blocks int, bias, slope float32,
 
 //go:noescape
 func dw3x3s2AVX512(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, flags uint)
+
+// max2x2AVX2, max2x2AVX512, deintAVX2 and deintAVX512 are rowBlockFuncs
+// of width 8 and 16 (rows_avx2_amd64.s, rows_avx512_amd64.s).
+//
+//go:noescape
+func max2x2AVX2(out, r0, r1 *float32, blocks int)
+
+//go:noescape
+func max2x2AVX512(out, r0, r1 *float32, blocks int)
+
+//go:noescape
+func deintAVX2(even, odd, row *float32, blocks int)
+
+//go:noescape
+func deintAVX512(even, odd, row *float32, blocks int)

@@ -10,6 +10,8 @@ func archLevels() []cpuLevel {
 		supported: true,
 		gemm:      microKernel{name: "neon 8x12", mr: 8, nr: 12, fn: sgemm8x12NEON},
 		dw3x3:     dwRow3x3NEON,
+		max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(4, max2x2NEON, out, r0, r1) },
+		deint:     func(even, odd, row []float32) { deintBlocks(4, deintNEON, even, odd, row) },
 	}}
 }
 
@@ -31,3 +33,12 @@ func dw3x3s1NEON(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, f
 
 //go:noescape
 func dw3x3s2NEON(out, r0, r1, r2, k *float32, blocks int, bias, slope float32, flags uint)
+
+// max2x2NEON and deintNEON are rowBlockFuncs of width 4
+// (rows_neon_arm64.s).
+//
+//go:noescape
+func max2x2NEON(out, r0, r1 *float32, blocks int)
+
+//go:noescape
+func deintNEON(even, odd, row *float32, blocks int)

@@ -48,3 +48,36 @@ func dwRow3x3Blocks(width int, s1, s2 dwBlockFunc, narrow dwRowFunc, out, r0, r1
 	o := done * stride
 	dwRow3x3Go(out[done:], r0[o:], r1[o:], r2[o:], k, stride, bias, slope, activate)
 }
+
+// rowBlockFunc is the assembly form of the 2:1 row kernels: blocks·width
+// outputs (max2x2: out, r0, r1; deint: even, odd, row).
+type rowBlockFunc func(x, y, z *float32, blocks int)
+
+// max2x2Blocks is max2x2RowFunc on top of vector blocks of the given width;
+// the last len(out)%width outputs go to the Go kernel.
+func max2x2Blocks(width int, fn rowBlockFunc, out, r0, r1 []float32) {
+	n := len(out)
+	if len(r0) < 2*n || len(r1) < 2*n {
+		panic("kernels: max2x2 row too short")
+	}
+	blocks := n / width
+	if blocks > 0 {
+		fn(&out[0], &r0[0], &r1[0], blocks)
+	}
+	d := blocks * width
+	max2x2RowGo(out[d:], r0[2*d:], r1[2*d:])
+}
+
+// deintBlocks is deintRowFunc on top of vector blocks of the given width.
+func deintBlocks(width int, fn rowBlockFunc, even, odd, row []float32) {
+	n := len(even)
+	if len(odd) != n || len(row) < 2*n {
+		panic("kernels: deinterleave rows do not match")
+	}
+	blocks := n / width
+	if blocks > 0 {
+		fn(&even[0], &odd[0], &row[0], blocks)
+	}
+	d := blocks * width
+	deintRowGo(even[d:], odd[d:], row[2*d:])
+}

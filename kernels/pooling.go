@@ -149,11 +149,7 @@ func (j *poolJob) max2x2(in, out []float32) {
 		if y+1 < j.inH {
 			r0 := in[y*inW : (y+1)*inW]
 			r1 := in[(y+1)*inW : (y+2)*inW]
-			for ow := 0; ow < fullW; ow++ {
-				a := r0[2*ow : 2*ow+2 : 2*ow+2]
-				b := r1[2*ow : 2*ow+2 : 2*ow+2]
-				orow[ow] = max(a[0], a[1], b[0], b[1])
-			}
+			maxRow2x2(orow[:fullW], r0, r1)
 			if fullW < outW {
 				j.maxWindows(in, orow, oh, fullW, outW)
 			}

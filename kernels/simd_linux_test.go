@@ -48,6 +48,13 @@ func TestSIMDReadsStayInBounds(t *testing.T) {
 				mk.fn(k, &a[0], &b[0], &c[0], ldc, &bias[0], &slope[0], flags, ldb)
 			}
 		}
+		if l.max2x2 != nil {
+			for _, n := range []int{1, 4, 8, 16, 17, 33} {
+				r0, r1 := pageEndFloats(t, r, 2*n), pageEndFloats(t, r, 2*n)
+				l.max2x2(pageEndFloats(t, r, n), r0, r1)
+				l.deint(pageEndFloats(t, r, n), pageEndFloats(t, r, n), r0)
+			}
+		}
 		if l.dw3x3 == nil {
 			continue
 		}

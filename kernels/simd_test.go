@@ -555,3 +555,59 @@ func BenchmarkDWRow3x3(b *testing.B) {
 		}
 	}
 }
+
+// TestRowKernels checks the 2×2 max-pool and de-interleave row kernels of
+// every level against their Go definitions on lengths around the vector
+// widths, with guard values after every output.
+func TestRowKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, l := range supportedLevels() {
+		maxFn, deintFn := l.max2x2, l.deint
+		if maxFn == nil {
+			maxFn = max2x2RowGo
+		}
+		if deintFn == nil {
+			deintFn = deintRowGo
+		}
+		for _, n := range []int{0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 160} {
+			for extra := 0; extra < 2; extra++ { // rows longer than 2n (odd widths) may be passed
+				what := fmt.Sprintf("%s n=%d extra=%d", l.name, n, extra)
+				r0, r1 := randSlice(r, 2*n+extra), randSlice(r, 2*n+extra)
+				r0In, r1In := slices.Clone(r0), slices.Clone(r1)
+				buf := make([]float32, n+3)
+				for i := range buf {
+					buf[i] = math.Float32frombits(guard)
+				}
+				maxFn(buf[:n], r0, r1)
+				for i := range n {
+					if want := max(r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1]); buf[i] != want {
+						t.Fatalf("%s: max2x2 out[%d] = %g, want %g", what, i, buf[i], want)
+					}
+				}
+				for _, v := range buf[n:] {
+					if math.Float32bits(v) != guard {
+						t.Fatalf("%s: max2x2 wrote past its output", what)
+					}
+				}
+				even, odd := make([]float32, n+3), make([]float32, n+3)
+				for i := range even {
+					even[i], odd[i] = math.Float32frombits(guard), math.Float32frombits(guard)
+				}
+				deintFn(even[:n], odd[:n], r0)
+				for i := range n {
+					if even[i] != r0[2*i] || odd[i] != r0[2*i+1] {
+						t.Fatalf("%s: deint [%d] = %g, %g, want %g, %g", what, i, even[i], odd[i], r0[2*i], r0[2*i+1])
+					}
+				}
+				for i := n; i < n+3; i++ {
+					if math.Float32bits(even[i]) != guard || math.Float32bits(odd[i]) != guard {
+						t.Fatalf("%s: deint wrote past its outputs", what)
+					}
+				}
+				if !slices.Equal(r0, r0In) || !slices.Equal(r1, r1In) {
+					t.Fatalf("%s: modified its input rows", what)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import "fmt"
+
+// rowKernels writes the 2:1 row kernels for one x86 level:
+//
+//	func max2x2<ISA>(out, r0, r1 *float32, blocks int)
+//	func deint<ISA>(even, odd, row *float32, blocks int)
+//
+// A block is W outputs (W = 8 for AVX2, 16 for AVX-512) from 2W inputs of
+// each row. max2x2 is the 2×2 stride-2 max pool of two input rows,
+// out[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]); deint splits a row
+// into its even and odd columns, even[i] = row[2i], odd[i] = row[2i+1].
+//
+// De-interleaving: AVX-512 permutes a pair of vectors with VPERMT2PS and
+// two index tables; AVX2 picks the even (or odd) floats of each 128-bit
+// lane with VSHUFPS and puts the four 64-bit halves in order with VPERMPD.
+func rowKernels(avx512 bool) []byte {
+	w := &asm{}
+	w.WriteString(header)
+	vr, width, isa := "Y", 8, "AVX2"
+	if avx512 {
+		vr, width, isa = "Z", 16, "AVX512"
+	}
+	v := func(i int) string { return fmt.Sprintf("%s%d", vr, i) }
+	vb := width * 4
+	if avx512 {
+		for i := 0; i < 16; i++ {
+			fmt.Fprintf(w, "DATA rowEven<>+%d(SB)/4, $%d\n", 4*i, 2*i)
+		}
+		fmt.Fprintf(w, "GLOBL rowEven<>(SB), RODATA|NOPTR, $64\n\n")
+		for i := 0; i < 16; i++ {
+			fmt.Fprintf(w, "DATA rowOdd<>+%d(SB)/4, $%d\n", 4*i, 2*i+1)
+		}
+		fmt.Fprintf(w, "GLOBL rowOdd<>(SB), RODATA|NOPTR, $64\n\n")
+	}
+	// split sets dst to the even (odd=false) or odd floats of lo:hi.
+	split := func(lo, hi, dst int, odd bool) {
+		if avx512 {
+			idx := "Z30"
+			if odd {
+				idx = "Z31"
+			}
+			w.l("VMOVAPS %s, %s", v(lo), v(dst))
+			w.l("VPERMT2PS %s, %s, %s", v(hi), idx, v(dst))
+			return
+		}
+		imm := 0x88
+		if odd {
+			imm = 0xDD
+		}
+		w.l("VSHUFPS $0x%X, %s, %s, %s", imm, v(hi), v(lo), v(dst))
+		w.l("VPERMPD $0xD8, %s, %s", v(dst), v(dst))
+	}
+	tables := func() {
+		if avx512 {
+			w.l("VMOVUPS rowEven<>(SB), Z30")
+			w.l("VMOVUPS rowOdd<>(SB), Z31")
+		}
+	}
+
+	name := "max2x2" + isa
+	fmt.Fprintf(w, "// func %s(out, r0, r1 *float32, blocks int)\n", name)
+	fmt.Fprintf(w, "//\n// 2×2 stride-2 max pool of rows r0 and r1, %d outputs per block.\n", width)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	w.l("MOVQ out+0(FP), DI")
+	w.l("MOVQ r0+8(FP), SI")
+	w.l("MOVQ r1+16(FP), DX")
+	w.l("MOVQ blocks+24(FP), CX")
+	tables()
+	w.label("maxloop")
+	w.l("TESTQ CX, CX")
+	w.l("JZ maxdone")
+	w.l("VMOVUPS (SI), %s", v(0))
+	w.l("VMOVUPS %d(SI), %s", vb, v(1))
+	w.l("VMAXPS (DX), %s, %s", v(0), v(0))
+	w.l("VMAXPS %d(DX), %s, %s", vb, v(1), v(1))
+	split(0, 1, 2, false)
+	split(0, 1, 3, true)
+	w.l("VMAXPS %s, %s, %s", v(3), v(2), v(2))
+	w.l("VMOVUPS %s, (DI)", v(2))
+	w.l("ADDQ $%d, DI", vb)
+	w.l("ADDQ $%d, SI", 2*vb)
+	w.l("ADDQ $%d, DX", 2*vb)
+	w.l("DECQ CX")
+	w.l("JMP maxloop")
+	w.label("maxdone")
+	w.l("VZEROUPPER")
+	w.l("RET")
+	w.WriteString("\n")
+
+	name = "deint" + isa
+	fmt.Fprintf(w, "// func %s(even, odd, row *float32, blocks int)\n", name)
+	fmt.Fprintf(w, "//\n// Splits %d floats of row per block into its even and odd columns.\n", 2*width)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	w.l("MOVQ even+0(FP), DI")
+	w.l("MOVQ odd+8(FP), DX")
+	w.l("MOVQ row+16(FP), SI")
+	w.l("MOVQ blocks+24(FP), CX")
+	tables()
+	w.label("deintloop")
+	w.l("TESTQ CX, CX")
+	w.l("JZ deintdone")
+	w.l("VMOVUPS (SI), %s", v(0))
+	w.l("VMOVUPS %d(SI), %s", vb, v(1))
+	split(0, 1, 2, false)
+	split(0, 1, 3, true)
+	w.l("VMOVUPS %s, (DI)", v(2))
+	w.l("VMOVUPS %s, (DX)", v(3))
+	w.l("ADDQ $%d, DI", vb)
+	w.l("ADDQ $%d, DX", vb)
+	w.l("ADDQ $%d, SI", 2*vb)
+	w.l("DECQ CX")
+	w.l("JMP deintloop")
+	w.label("deintdone")
+	w.l("VZEROUPPER")
+	w.l("RET")
+	return w.Bytes()
+}
+
+// neonRows writes max2x2NEON and deintNEON (see rowKernels), 4 outputs per
+// block: VLD2 de-interleaves as it loads.
+func neonRows() []byte {
+	w := &asm{}
+	w.WriteString(header)
+	w.WriteString("// func max2x2NEON(out, r0, r1 *float32, blocks int)\n//\n// 2×2 stride-2 max pool of rows r0 and r1, 4 outputs per block.\n")
+	w.WriteString("TEXT ·max2x2NEON(SB), NOSPLIT, $0-32\n")
+	w.l("MOVD out+0(FP), R0")
+	w.l("MOVD r0+8(FP), R1")
+	w.l("MOVD r1+16(FP), R2")
+	w.l("MOVD blocks+24(FP), R3")
+	w.label("maxloop")
+	w.l("CBZ R3, maxdone")
+	w.l("VLD2.P 32(R1), [V0.S4, V1.S4]")
+	w.l("VLD2.P 32(R2), [V2.S4, V3.S4]")
+	w.word(fmax4s(0, 0, 1))
+	w.word(fmax4s(2, 2, 3))
+	w.word(fmax4s(0, 0, 2))
+	w.l("VST1.P [V0.S4], 16(R0)")
+	w.l("SUB $1, R3")
+	w.l("B maxloop")
+	w.label("maxdone")
+	w.l("RET")
+	w.WriteString("\n// func deintNEON(even, odd, row *float32, blocks int)\n//\n// Splits 8 floats of row per block into its even and odd columns.\n")
+	w.WriteString("TEXT ·deintNEON(SB), NOSPLIT, $0-32\n")
+	w.l("MOVD even+0(FP), R0")
+	w.l("MOVD odd+8(FP), R1")
+	w.l("MOVD row+16(FP), R2")
+	w.l("MOVD blocks+24(FP), R3")
+	w.label("deintloop")
+	w.l("CBZ R3, deintdone")
+	w.l("VLD2.P 32(R2), [V0.S4, V1.S4]")
+	w.l("VST1.P [V0.S4], 16(R0)")
+	w.l("VST1.P [V1.S4], 16(R1)")
+	w.l("SUB $1, R3")
+	w.l("B deintloop")
+	w.label("deintdone")
+	w.l("RET")
+	return w.Bytes()
+}
