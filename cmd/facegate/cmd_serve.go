@@ -91,7 +91,10 @@ flags:
 	fs.Var(&maxBody, "max-body", "request body limit in bytes, as a `SIZE` like 24MiB or 25165824")
 	maxImage := byteSize(3 << 20)
 	fs.Var(&maxImage, "max-image", "decoded bytes per image, as a `SIZE`")
-	maxPixels := fs.Int("max-pixels", imageio.DefaultMaxPixels, "most pixels per decoded image (width×height)")
+	// 16 M pixels covers 12 MP phone cameras (4000×3000) with room; the
+	// library default (imageio.DefaultMaxPixels, 40 M) costs ~360 MiB per
+	// hostile 160 KB PNG in a server that decodes several images at once.
+	maxPixels := fs.Int("max-pixels", 16_000_000, "most pixels per decoded image (width×height)")
 	maxGallery := fs.Int("max-gallery", 10, "most Verifik gallery images per request")
 	concurrency := fs.Int("concurrency", runtime.GOMAXPROCS(0), "verifications running at once")
 	queue := fs.Int("queue", 0, "requests that may wait for a slot (0: 2×concurrency, -1: none); beyond: 503")
