@@ -44,10 +44,18 @@ type Options struct {
 }
 
 // Point is a pixel position in the original (EXIF-rotated) image.
-type Point struct{ X, Y float64 }
+type Point struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+}
 
 // Box is a face rectangle in pixels of the original (EXIF-rotated) image.
-type Box struct{ X, Y, W, H float64 }
+type Box struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	W float64 `json:"w"`
+	H float64 `json:"h"`
+}
 
 // Check is one quality measurement: its value, the threshold it is compared
 // with, and the vendor code reported when it fails (empty when none exists).
