@@ -283,13 +283,17 @@ type analysed struct {
 }
 
 // analyse decodes an image, picks its largest face (or fails by policy)
-// and embeds it. Errors are wrapped in ImageError naming the image.
-func (p *Pipeline) analyse(data []byte, name string, policy MultiFace, mode Mode, tm *timer) (*analysed, error) {
+// and embeds it. Errors are wrapped in ImageError naming the image. A
+// cancelled ctx stops it between stages (a network run is not interrupted).
+func (p *Pipeline) analyse(ctx context.Context, data []byte, name string, policy MultiFace, mode Mode, tm *timer) (*analysed, error) {
 	t0 := time.Now()
 	img, err := p.Decode(data)
 	tm.since("decode", t0)
 	if err != nil {
 		return nil, &ImageError{Image: name, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	t0 = time.Now()
 	faces, err := p.Detect(img, mode)
@@ -304,6 +308,9 @@ func (p *Pipeline) analyse(data []byte, name string, policy MultiFace, mode Mode
 		return nil, &ImageError{Image: name, Err: ErrTooManyFaces}
 	}
 	a := &analysed{img: img, face: faces[0], faces: len(faces)}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t0 = time.Now()
 	a.emb, err = p.Embed(img, a.face, mode)
 	tm.since("align+embed", t0)
@@ -326,8 +333,11 @@ func (p *Pipeline) Verify(ctx context.Context, probe []byte, gallery [][]byte, o
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	pa, err := p.analyse(probe, "probe", opt.ProbeFaces, opt.Mode, tm)
+	pa, err := p.analyse(ctx, probe, "probe", opt.ProbeFaces, opt.Mode, tm)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	res := &Result{Probe: pa.face, Faces: pa.faces, Models: p.Models(), Best: -1,
@@ -358,7 +368,7 @@ func (p *Pipeline) Verify(ctx context.Context, probe []byte, gallery [][]byte, o
 				errs[i] = ctx.Err()
 				return
 			}
-			ga, err := p.analyse(gallery[i], fmt.Sprintf("gallery[%d]", i), opt.GalleryFaces, opt.Mode, tm)
+			ga, err := p.analyse(ctx, gallery[i], fmt.Sprintf("gallery[%d]", i), opt.GalleryFaces, opt.Mode, tm)
 			if err != nil {
 				errs[i] = err
 				return
