@@ -277,15 +277,29 @@ func (j *splitJob) run(_, lo, hi int) {
 // output row and one panel; in a segment the taps that fall inside the
 // input form one run (a copy for stride 1), with zeros either side.
 func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
+	g.im2col(dst, in, nr, 0, pc, kb, j0, nb)
+}
+
+// packIm2colRows writes the same block of the im2col matrix row-major:
+// row p at dst[p*ldd:], columns [nb, ldd) untouched. Runs are then bounded
+// by output rows only, not by panels, so the copies are long; the
+// micro-kernel reads the block in place with row stride ldd.
+func (g *convGeom) packIm2colRows(dst, in []float32, ldd, pc, kb, j0, nb int) {
+	g.im2col(dst, in, 0, ldd, pc, kb, j0, nb)
+}
+
+// im2col is packIm2col (nr > 0) or packIm2colRows (nr == 0).
+func (g *convGeom) im2col(dst, in []float32, nr, ldd, pc, kb, j0, nb int) {
 	khw := g.kh * g.kw
 	plane, pitch := g.inH*g.inW, g.inW
 	if g.splitW > 0 {
 		pitch = 2 * g.splitW
 		plane = g.inH * pitch
 	}
-	panelStride := kb * nr
-	panels := (nb + nr - 1) / nr
-	tail := nb % nr
+	panelStride, panels, tail := kb*nr, 0, 0
+	if nr > 0 {
+		panels, tail = (nb+nr-1)/nr, nb%nr
+	}
 	ci, r := pc/khw, pc%khw
 	ky, kx := r/g.kw, r%g.kw
 	oh0, ow0 := j0/g.outW, j0%g.outW
@@ -304,8 +318,12 @@ func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 		}
 		oh, ow := oh0, ow0
 		for j, lane, q := 0, 0, 0; j < nb; {
-			n := min(g.outW-ow, nr-lane, nb-j)
-			off := q*panelStride + p*nr + lane
+			n := min(g.outW-ow, nb-j)
+			off := p*ldd + j
+			if nr > 0 {
+				n = min(n, nr-lane)
+				off = q*panelStride + p*nr + lane
+			}
 			d := dst[off : off+n]
 			if iy := oh*g.sh + yOff; uint(iy) >= uint(g.inH) {
 				clear(d)
@@ -346,7 +364,7 @@ func (g *convGeom) packIm2col(dst, in []float32, nr, pc, kb, j0, nb int) {
 				oh++
 			}
 		}
-		if tail != 0 {
+		if tail != 0 && nr > 0 {
 			off := (panels-1)*panelStride + p*nr
 			clear(dst[off+tail : off+nr])
 		}

@@ -33,6 +33,17 @@ const (
 // misses, and the packed copy (streamed sequentially) wins.
 var gemmDirectMinK = 32
 
+// gemmIm2colRowsMaxK is the reduction length below which im2col is packed
+// row-major (packIm2colRows) rather than in NR-column panels: with few rows
+// (a first layer on 3 channels has K = 27) the panel layout cuts every copy
+// into NR-long pieces, while the row layout copies whole output rows.
+var gemmIm2colRowsMaxK = 32
+
+// gemmRowsSkew pads the row pitch of a row-major im2col block so that its
+// rows, read together by the micro-kernel, do not fall into the same L1
+// cache sets (a pitch that is a multiple of 4 KiB would).
+const gemmRowsSkew = 16
+
 // useDirectB reports whether the micro-kernel should read a plain B in
 // place.
 func useDirectB(a *PackedA) bool { return a.k >= gemmDirectMinK }
@@ -146,7 +157,7 @@ func gemmWorkerScratch(kern microKernel, k, n, threads int) int {
 // gemmBlockScratch is gemmWorkerScratch for a column block of cb columns.
 func gemmBlockScratch(kern microKernel, k, cb int) int {
 	kc := min(max(k, 1), gemmKC)
-	return kc*cb + kern.mr*kern.nr + 2*kern.mr
+	return kc*(cb+gemmRowsSkew) + kern.mr*kern.nr + 2*kern.mr
 }
 
 func checkEpilogue(who string, ep *Epilogue, m int) {
@@ -244,6 +255,7 @@ type gemmJob struct {
 	act   ActKind
 
 	direct    bool // read whole B panels in place (bPlain), pack only the edge panel
+	rows      bool // im2col packed row-major (packIm2colRows), read with row stride
 	colBlock  int
 	colBlocks int
 	rowSpan   int // rows per unit, a multiple of MR
@@ -274,6 +286,7 @@ func (g *gemmJob) exec() {
 		threads = 1
 	}
 	g.direct = g.src.kind == bPlain && useDirectB(a)
+	g.rows = g.src.kind == bIm2col && a.k < gemmIm2colRowsMaxK
 	g.colBlock = gemmColBlock(nr, g.n, threads)
 	g.colBlocks = (g.n + g.colBlock - 1) / g.colBlock
 	mPanels := (a.m + mr - 1) / mr
@@ -340,8 +353,8 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 		return
 	}
 	kcMax := min(k, gemmKC)
-	bp := buf[:kcMax*g.colBlock]
-	rest := buf[kcMax*g.colBlock:]
+	bp := buf[:kcMax*(g.colBlock+gemmRowsSkew)]
+	rest := buf[kcMax*(g.colBlock+gemmRowsSkew):]
 	tile := rest[:mr*nr]
 	biasPad := rest[mr*nr : mr*nr+mr]
 	slopePad := rest[mr*nr+mr : mr*nr+2*mr]
@@ -349,9 +362,17 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 	mc := max(gemmMC/mr, 1) * mr
 
 	full := nb / nr // whole NR-column panels (the direct path reads those in place)
+	ldr := panels*nr + gemmRowsSkew
 	for pc := 0; pc < k; pc += gemmKC {
 		kb := min(gemmKC, k-pc)
-		if g.direct {
+		if g.rows {
+			g.src.conv.packIm2colRows(bp, g.src.b, ldr, pc, kb, j0, nb)
+			if nb < panels*nr {
+				for p := 0; p < kb; p++ {
+					clear(bp[p*ldr+nb : p*ldr+panels*nr])
+				}
+			}
+		} else if g.direct {
 			if full < panels {
 				g.src.pack(bp, nr, pc, kb, j0+full*nr, nb-full*nr)
 			}
@@ -371,7 +392,9 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 				jq := j0 + q*nr
 				nw := min(nr, j0+nb-jq)
 				bpan, ldb := &bp[q*kb*nr], nr
-				if g.direct {
+				if g.rows {
+					bpan, ldb = &bp[q*nr], ldr
+				} else if g.direct {
 					bpan = &bp[0]
 					if q < full {
 						bpan, ldb = &g.src.b[pc*g.src.ldb+jq], g.src.ldb

@@ -349,6 +349,7 @@ func TestConvLevels(t *testing.T) {
 	}
 	cases := []tc{
 		{ConvParams{InC: 3, OutC: 13, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 1}, 23, 19, ActPReLU},
+		{ConvParams{InC: 3, OutC: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 1}, 66, 70, ActReLU}, // several column blocks
 		{ConvParams{InC: 17, OutC: 29, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 1}, 11, 9, ActReLU},
 		{ConvParams{InC: 40, OutC: 37, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1}, 7, 13, ActNone},
 		{ConvParams{InC: 300, OutC: 7, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Groups: 1}, 5, 5, ActSigmoid},
@@ -373,11 +374,22 @@ func TestConvLevels(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%+v: %v", p, err)
 			}
-			for _, ctx := range []*Ctx{{Scratch: make([]float32, conv.ScratchSize(c.inH, c.inW))}, {Pool: pool}} {
+			restoreRows, restoreDirect := gemmIm2colRowsMaxK, gemmDirectMinK
+			defer func() { gemmIm2colRowsMaxK, gemmDirectMinK = restoreRows, restoreDirect }()
+			// B layouts: the defaults, then im2col always in panels and a
+			// plain B always packed, then im2col always row-major and a
+			// plain B always read in place.
+			for vi := range 6 {
+				variant := [][2]int{{restoreRows, restoreDirect}, {0, 1 << 30}, {1 << 30, 0}}[vi/2]
+				gemmIm2colRowsMaxK, gemmDirectMinK = variant[0], variant[1]
+				ctx := &Ctx{Scratch: make([]float32, conv.ScratchSize(c.inH, c.inW))}
+				if vi%2 == 1 {
+					ctx = &Ctx{Pool: pool}
+				}
 				out := make([]float32, len(want)+1)
 				out[len(want)] = math.Float32frombits(guard)
 				conv.Run(ctx, in, c.inH, c.inW, out)
-				what := fmt.Sprintf("%s %+v %dx%d pool=%v", level, p, c.inH, c.inW, ctx.Pool != nil)
+				what := fmt.Sprintf("%s %+v %dx%d pool=%v layouts=%v", level, p, c.inH, c.inW, ctx.Pool != nil, variant)
 				if math.Float32bits(out[len(want)]) != guard {
 					t.Fatalf("%s: wrote past the output", what)
 				}
