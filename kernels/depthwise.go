@@ -222,10 +222,19 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 		if lim := inH - 1 - iy0; lim >= 0 {
 			kyB = min(lim/dh+1, kh)
 		}
-		depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, 0, owLo)
-		depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, owHi, outW)
+		if fast3 {
+			depthwiseBorder3x3(in, inW, k, bias, orow, iy0, kyA, kyB, sw, p.PadLeft, 0, owLo)
+			depthwiseBorder3x3(in, inW, k, bias, orow, iy0, kyA, kyB, sw, p.PadLeft, owHi, outW)
+		} else {
+			depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, 0, owLo)
+			depthwiseBorder(p, in, inH, inW, k, bias, orow, iy0, owHi, outW)
+		}
+		// The first and last output rows, whose top or bottom taps fall in
+		// the padding, run the vector kernel too, on a zero row.
+		zeroRows := fast3 && kyB-kyA >= 1 && (kyA > 0 || kyB < 3) &&
+			(owHi-owLo-1)*sw+3+sw <= len(dwZeroRow)
 		switch {
-		case fast3 && kyA == 0 && kyB == 3 && dwRow3x3 != nil && (sw == 1 || sw == 2) && owHi > owLo:
+		case fast3 && (kyA == 0 && kyB == 3 || zeroRows) && dwRow3x3 != nil && (sw == 1 || sw == 2) && owHi > owLo:
 			// The level's vector row kernel, activation fused (not sigmoid).
 			activate := act == ActReLU || act == ActPReLU
 			var s float32
@@ -235,15 +244,28 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 			// Whole multiples of 16 outputs (a number of vector blocks at
 			// every level), then the last 16 again, overlapping, instead of
 			// a scalar tail.
+			// rows returns the three tap rows from output column o on.
+			rows := func(o int) (r0, r1, r2 []float32) {
+				var r [3][]float32
+				x := o*sw - p.PadLeft
+				for ky := range r {
+					if ky < kyA || ky >= kyB {
+						r[ky] = dwZeroRow[:]
+						continue
+					}
+					r[ky] = in[(iy0+ky)*inW+x:]
+				}
+				return r[0], r[1], r[2]
+			}
 			n := owHi - owLo
 			if n >= 16 && n%16 != 0 {
 				n &^= 15
 				o := owHi - 16
-				x := iy0*inW + o*sw - p.PadLeft
-				dwRow3x3(orow[o:owHi], in[x:], in[x+inW:], in[x+2*inW:], (*[9]float32)(k), sw, bias, s, activate)
+				r0, r1, r2 := rows(o)
+				dwRow3x3(orow[o:owHi], r0, r1, r2, (*[9]float32)(k), sw, bias, s, activate)
 			}
-			x := iy0*inW + owLo*sw - p.PadLeft
-			dwRow3x3(orow[owLo:owLo+n], in[x:], in[x+inW:], in[x+2*inW:], (*[9]float32)(k), sw, bias, s, activate)
+			r0, r1, r2 := rows(owLo)
+			dwRow3x3(orow[owLo:owLo+n], r0, r1, r2, (*[9]float32)(k), sw, bias, s, activate)
 			activateRow(orow[:owLo], act, slope)
 			activateRow(orow[owHi:], act, slope)
 			if act == ActSigmoid {
@@ -298,6 +320,34 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 			}
 		}
 		activateRow(orow, act, slope)
+	}
+}
+
+// dwZeroRow stands for a row of padding above or below the input plane
+// when the vector row kernel computes the first or last output row.
+var dwZeroRow [4096]float32
+
+// depthwiseBorder3x3 is depthwiseBorder for 3×3 undilated filters whose
+// taps in rows [kyA, kyB) are inside the input.
+func depthwiseBorder3x3(in []float32, inW int, k []float32, bias float32, orow []float32, iy0, kyA, kyB, sw, pl, ow0, ow1 int) {
+	k = k[:9]
+	for ow := ow0; ow < ow1; ow++ {
+		x0 := ow*sw - pl
+		v := bias
+		for ky := kyA; ky < kyB; ky++ {
+			row := in[(iy0+ky)*inW : (iy0+ky+1)*inW]
+			kr := k[ky*3 : ky*3+3 : ky*3+3]
+			if uint(x0) < uint(inW) {
+				v += row[x0] * kr[0]
+			}
+			if uint(x0+1) < uint(inW) {
+				v += row[x0+1] * kr[1]
+			}
+			if uint(x0+2) < uint(inW) {
+				v += row[x0+2] * kr[2]
+			}
+		}
+		orow[ow] = v
 	}
 }
 

@@ -357,6 +357,12 @@ func TestConvLevels(t *testing.T) {
 		{ConvParams{InC: 8, OutC: 12, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 4}, 10, 10, ActPReLU},
 		{ConvParams{InC: 19, OutC: 19, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 19}, 13, 21, ActPReLU},
 		{ConvParams{InC: 10, OutC: 10, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 10}, 15, 34, ActReLU},
+		// Wide planes (depthwisePlane rather than the padded copy): rows
+		// cut by the top and bottom padding run the vector kernel on a zero row.
+		{ConvParams{InC: 5, OutC: 5, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 5}, 6, 70, ActReLU},
+		{ConvParams{InC: 3, OutC: 3, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 3}, 8, 131, ActPReLU},
+		{ConvParams{InC: 4, OutC: 4, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 2, PadLeft: 1, PadBottom: 0, PadRight: 2, Groups: 4}, 5, 81, ActSigmoid},
+		{ConvParams{InC: 2, OutC: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 2}, 1, 64, ActNone},
 		{ConvParams{InC: 6, OutC: 11, KH: 5, KW: 3, StrideH: 2, StrideW: 1, DilH: 1, DilW: 2, PadTop: 2, PadLeft: 0, PadBottom: 1, PadRight: 3, Groups: 1}, 14, 12, ActNone},
 	}
 	for _, c := range cases {
