@@ -1,70 +1,15 @@
 package imageio
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/facegate/facegate/internal/shared"
+	"github.com/facegate/facegate/weights/npy"
 )
-
-// readNPY reads a little-endian float32 .npy file (v1-3 header, C order):
-// just enough for the golden detector inputs.
-func readNPY(t *testing.T, path string) ([]int, []float32) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 10 || string(b[:6]) != "\x93NUMPY" {
-		t.Fatalf("%s: not an .npy file", path)
-	}
-	var hlen, off int
-	if b[6] == 1 {
-		hlen, off = int(binary.LittleEndian.Uint16(b[8:])), 10
-	} else {
-		hlen, off = int(binary.LittleEndian.Uint32(b[8:])), 12
-	}
-	if off+hlen > len(b) {
-		t.Fatalf("%s: truncated header", path)
-	}
-	header := string(b[off : off+hlen])
-	if !strings.Contains(header, "'descr': '<f4'") || !strings.Contains(header, "'fortran_order': False") {
-		t.Fatalf("%s: want C-order <f4, header %q", path, header)
-	}
-	m := regexp.MustCompile(`'shape': \(([0-9, ]*)\)`).FindStringSubmatch(header)
-	if m == nil {
-		t.Fatalf("%s: no shape in %q", path, header)
-	}
-	var shape []int
-	count := 1
-	for _, f := range strings.Split(m[1], ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		d, err := strconv.Atoi(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		shape = append(shape, d)
-		count *= d
-	}
-	body := b[off+hlen:]
-	if len(body) != 4*count {
-		t.Fatalf("%s: %d data bytes for shape %v", path, len(body), shape)
-	}
-	data := make([]float32, count)
-	for i := range data {
-		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
-	}
-	return shape, data
-}
 
 // TestGoldenEXIFRotation decodes the Silent-Face sample photos, which are
 // stored landscape with EXIF orientation 6, and compares them with the
@@ -75,7 +20,7 @@ func TestGoldenEXIFRotation(t *testing.T) {
 	for _, name := range []string{"image_T1", "image_F1"} {
 		t.Run(name, func(t *testing.T) {
 			jpg := shared.Path(t, "images", "silent-face", name+".jpg")
-			npy := shared.Path(t, "golden", "yunet_"+name+"_640x480", "input.npy")
+			golden := shared.Path(t, "golden", "yunet_"+name+"_640x480", "input.npy")
 			data, err := os.ReadFile(jpg)
 			if err != nil {
 				t.Fatal(err)
@@ -88,10 +33,14 @@ func TestGoldenEXIFRotation(t *testing.T) {
 				t.Fatalf("got %dx%d orientation %d format %q, want 480x640 orientation 6 jpeg",
 					img.W, img.H, img.Orientation, img.Format)
 			}
-			shape, ref := readNPY(t, npy)
-			if fmt.Sprint(shape) != "[1 3 640 480]" {
-				t.Fatalf("golden shape %v", shape)
+			a, err := npy.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
 			}
+			if fmt.Sprint(a.Shape) != "[1 3 640 480]" {
+				t.Fatalf("golden shape %v", a.Shape)
+			}
+			ref := a.Data
 			plane := img.W * img.H
 			var sum float64
 			var far, maxd int
