@@ -19,11 +19,7 @@ func init() {
 // runConvert imports an ONNX file, checks that the engine can load it (so a
 // model that would fail at serving time fails here), and writes .fgw.
 func runConvert(args []string) int {
-	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: facegate convert MODEL.onnx OUT.fgw [--name N] [--color RGB|BGR] [--mean a,b,c] [--std a,b,c]")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("convert", "usage: facegate convert MODEL.onnx OUT.fgw [--name N] [--color RGB|BGR] [--mean a,b,c] [--std a,b,c]")
 	name := fs.String("name", "", "model name (default: the file name, or the known model's name)")
 	color := fs.String("color", "", "colour order of the image input: RGB or BGR (default: known model's, else none)")
 	mean := fs.String("mean", "", "per-channel mean for 0..255 input, comma-separated")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -17,12 +16,8 @@ func init() {
 }
 
 func runDetect(args []string) int {
-	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: facegate detect [flags] IMAGE")
-		fs.PrintDefaults()
-	}
-	models := fs.String("models", "", "models directory (default $FACEGATE_MODELS, else ./models, else ../shared/models)")
+	fs := newFlagSet("detect", "usage: facegate detect [flags] IMAGE")
+	models := modelsFlag(fs)
 	fast := fs.Bool("fast", false, "detector at 320 px instead of 640")
 	draw := fs.String("draw", "", "write the image with boxes and landmarks to this PNG file")
 	live := fs.Bool("liveness", false, "also run liveness on each face")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -338,16 +337,12 @@ func rate(vals []float64, t float64, above bool) float64 {
 }
 
 func runEvalLFW(args []string) int {
-	fs := flag.NewFlagSet("eval lfw", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: facegate eval lfw --root DIR --pairs FILE [--train FILE] [flags]")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("eval lfw", "usage: facegate eval lfw --root DIR --pairs FILE [--train FILE] [flags]")
 	root := fs.String("root", "", "LFW image directory (holding Name/Name_0001.jpg)")
 	pairsPath := fs.String("pairs", "", "pairs file to evaluate (View 1 pairsDev*.txt or View 2 pairs.txt)")
 	trainPath := fs.String("train", "", "View 1: choose the threshold on this pairs file and report accuracy on --pairs with it")
 	folds := fs.Int("folds", 10, "folds for a View 1 file (View 2 files carry their own)")
-	models := fs.String("models", "", "models directory (default $FACEGATE_MODELS, else ./models, else ../shared/models)")
+	models := modelsFlag(fs)
 	embedder := fs.String("embedder", "", "embedder model base name (default "+face.DefaultEmbedder+")")
 	fast := fs.Bool("fast", false, "FAST mode (detector at 320 px, no flip-averaging)")
 	workers := fs.Int("workers", runtime.NumCPU(), "images embedded in parallel")
@@ -581,15 +576,11 @@ func crossIdentity(keys []string, embs map[string]*lfwEmbedding, n int) []float6
 }
 
 func runEvalLiveness(args []string) int {
-	fs := flag.NewFlagSet("eval liveness", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: facegate eval liveness --root DIR --labels FILE.csv [flags]")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("eval liveness", "usage: facegate eval liveness --root DIR --labels FILE.csv [flags]")
 	root := fs.String("root", "", "directory the label paths are relative to")
 	labels := fs.String("labels", "", "CSV with columns path,label (live|spoof); other columns ignored")
 	threshold := fs.Float64("threshold", 0.5, "live when P(live) >= this")
-	models := fs.String("models", "", "models directory (default $FACEGATE_MODELS, else ./models, else ../shared/models)")
+	models := modelsFlag(fs)
 	fast := fs.Bool("fast", false, "FAST mode: V2 network only, detector at 320 px")
 	workers := fs.Int("workers", runtime.NumCPU(), "images in parallel")
 	if _, err := parseInterleaved(fs, args); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,11 +21,7 @@ func init() {
 var unsafeOutputChars = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 
 func runInfer(args []string) int {
-	fs := flag.NewFlagSet("infer", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: facegate infer --model M.fgw|M.onnx --out DIR [--threads T] [--time N] IN.npy [IN2.npy...]")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("infer", "usage: facegate infer --model M.fgw|M.onnx --out DIR [--threads T] [--time N] IN.npy [IN2.npy...]")
 	model := fs.String("model", "", "model file (.fgw, or .onnx converted on the fly)")
 	outDir := fs.String("out", "", "directory for the outputs, one <output name>.npy each")
 	threads := fs.Int("threads", 1, "kernel threads (0: one per CPU); 1 matches ort-run.mjs's default")

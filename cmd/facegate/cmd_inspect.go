@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,11 +16,7 @@ func init() {
 }
 
 func runInspect(args []string) int {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: facegate inspect M.fgw|M.onnx [--shape 1,3,640,640] [--steps]")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("inspect", "usage: facegate inspect M.fgw|M.onnx [--shape 1,3,640,640] [--steps]")
 	shapeFlag := fs.String("shape", "", "input shape for MACs and memory (default: the model's fixed shape, batch 1)")
 	steps := fs.Bool("steps", false, "also list every operator Run executes, with output shape and MACs")
 	pos, err := parseInterleaved(fs, args)

@@ -82,7 +82,7 @@ flags:
 		fs.PrintDefaults()
 	}
 	addr := fs.String("addr", ":8080", "listen address")
-	modelsFlag := fs.String("models", "", "models directory (default $FACEGATE_MODELS, else ./models, else ../shared/models)")
+	models := modelsFlag(fs)
 	credFile := fs.String("credentials", "", "credentials file (JSON or text; reloaded on SIGHUP)")
 	debugAddr := fs.String("debug-addr", "", "serve pprof on this separate address, e.g. localhost:6060 (off by default)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS, TLS 1.2+")
@@ -124,11 +124,11 @@ flags:
 	embeddedFS := embeddedModels()
 	var modelsDir string
 	var err error
-	if embeddedFS != nil && *modelsFlag == "" && os.Getenv("FACEGATE_MODELS") == "" {
+	if embeddedFS != nil && *models == "" && os.Getenv("FACEGATE_MODELS") == "" {
 		modelsDir = "(embedded in the binary)"
 	} else {
 		embeddedFS = nil
-		modelsDir, err = resolveModelsDir(*modelsFlag)
+		modelsDir, err = resolveModelsDir(*models)
 	}
 	if err != nil {
 		return fail("%v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 
@@ -16,12 +15,8 @@ func init() {
 }
 
 func runVerify(args []string) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: facegate verify [flags] PROBE GALLERY [GALLERY...]")
-		fs.PrintDefaults()
-	}
-	models := fs.String("models", "", "models directory (default $FACEGATE_MODELS, else ./models, else ../shared/models)")
+	fs := newFlagSet("verify", "usage: facegate verify [flags] PROBE GALLERY [GALLERY...]")
+	models := modelsFlag(fs)
 	fast := fs.Bool("fast", false, "FAST mode: detector at 320 px, one liveness network, no flip-averaging")
 	live := fs.Bool("liveness", true, "run liveness on the probe")
 	liveMin := fs.Float64("liveness-threshold", 0.6, "probe is live when P(live) >= this")

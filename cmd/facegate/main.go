@@ -14,6 +14,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -30,6 +31,23 @@ var commands = map[string]command{}
 
 func register(name, summary string, run func(args []string) int) {
 	commands[name] = command{summary: summary, run: run}
+}
+
+// newFlagSet returns a sub-command's flag set; its usage message is the
+// line usage followed by the flags and their defaults.
+func newFlagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// modelsFlag defines --models, taken by every command that loads the
+// pipeline; resolveModelsDir applies the default it documents.
+func modelsFlag(fs *flag.FlagSet) *string {
+	return fs.String("models", "", "models directory (default $FACEGATE_MODELS, else ./models, else ../shared/models)")
 }
 
 func usage() {
