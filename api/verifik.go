@@ -96,8 +96,6 @@ func parseVerifik(body []byte, maxGallery int) (*verifikRequest, error) {
 
 var errMalformedJSON = errors.New("malformed JSON")
 
-func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
-
 func joiString(fields map[string]json.RawMessage, name string) (string, error) {
 	raw, ok := fields[name]
 	if !ok {
