@@ -9,25 +9,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -37,6 +29,7 @@ import (
 
 	"github.com/facegate/facegate/api"
 	"github.com/facegate/facegate/internal/shared"
+	"github.com/facegate/facegate/internal/testcert"
 	"github.com/facegate/facegate/nets/face"
 )
 
@@ -290,36 +283,6 @@ func isKeyish(e ast.Expr) bool {
 	return strings.Contains(s, "key") || strings.Contains(s, "digest") || strings.Contains(s, "[:]")
 }
 
-// writeCert writes a self-signed ECDSA certificate for 127.0.0.1.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(42),
-		Subject:      pkix.Name{CommonName: "facegate-test"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
-	return certFile, keyFile
-}
-
 // TestServeTLSBinary: the facegate binary with --tls-cert/--tls-key (real
 // models) completes TLS 1.2 and 1.3 handshakes with a client that trusts
 // the certificate, serves the API over them, refuses TLS 1.0 and 1.1 and
@@ -328,7 +291,7 @@ func TestServeTLSBinary(t *testing.T) {
 	models := shared.Path(t, "models")
 	bin := facegateBinary(t)
 	dir := t.TempDir()
-	certFile, keyFile := writeCert(t, dir)
+	certFile, keyFile := testcert.Write(t, dir)
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--models", models, "--tls-cert", certFile, "--tls-key", keyFile)
 	cmd.Env = append(os.Environ(), "FACEGATE_TOKENS="+hToken, "FACEGATE_MODELS=")
 	stderr, err := cmd.StderrPipe()
