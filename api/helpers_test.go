@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facegate/facegate/internal/syncbuf"
 	"github.com/facegate/facegate/nets/face"
 )
 
@@ -149,30 +150,13 @@ func testCredentials(t testing.TB) *Credentials {
 type testEnv struct {
 	srv  *Server
 	fake *fakeVerifier
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *syncbuf.Buffer
 }
 
 // newEnv builds a server on a fake verifier; edit adjusts the config.
 func newEnv(t testing.TB, edit func(*Config)) *testEnv {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := Config{
 		Credentials: testCredentials(t),
 		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),

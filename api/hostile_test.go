@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/api"
+	"github.com/facegate/facegate/internal/syncbuf"
 	"github.com/facegate/facegate/nets/face"
 	"github.com/facegate/facegate/nets/imageio"
 )
@@ -109,24 +110,7 @@ type liveServer struct {
 	url  string
 	addr string
 	hs   *http.Server
-	logs *lockedBuf
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *syncbuf.Buffer
 }
 
 // startLive serves api.NewServer(cfg, v) with the production http.Server
@@ -143,7 +127,7 @@ func startLive(t testing.TB, cfg api.Config, v face.Verifier, edit func(*http.Se
 		}
 		cfg.Credentials = c
 	}
-	logs := &lockedBuf{}
+	logs := &syncbuf.Buffer{}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/facegate/facegate/api"
 	"github.com/facegate/facegate/internal/shared"
+	"github.com/facegate/facegate/internal/syncbuf"
 	"github.com/facegate/facegate/internal/testcert"
 	"github.com/facegate/facegate/nets/face"
 )
@@ -302,7 +303,7 @@ func TestServeTLSBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	var log lockedBuf
+	var log syncbuf.Buffer
 	addrc := make(chan string, 1)
 	done := make(chan struct{})
 	go func() {

@@ -13,10 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/facegate/facegate/internal/syncbuf"
 	"github.com/facegate/facegate/internal/testcert"
 	"github.com/facegate/facegate/nets/face"
 )
@@ -37,31 +37,14 @@ func (s *stubVerifier) Verify(ctx context.Context, probe []byte, gallery [][]byt
 		Liveness: face.Liveness{Outcome: face.Live, Probability: 0.9, Passed: true}}, nil
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startServe runs serve with a stub pipeline and returns its base URL, its
 // stderr, a cancel (SIGTERM stand-in) and the exit code channel.
-func startServe(t *testing.T, v face.Verifier, args ...string) (base string, stderr *lockedBuffer, stop func(), code chan int) {
+func startServe(t *testing.T, v face.Verifier, args ...string) (base string, stderr *syncbuf.Buffer, stop func(), code chan int) {
 	t.Helper()
 	saved := newPipeline
 	newPipeline = func(face.Config) (face.Verifier, error) { return v, nil }
 	t.Cleanup(func() { newPipeline = saved })
-	stderr = &lockedBuffer{}
+	stderr = &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan net.Addr, 1)
 	code = make(chan int, 1)
@@ -206,7 +189,7 @@ func TestServePipelineFailure(t *testing.T) {
 	saved := newPipeline
 	newPipeline = func(face.Config) (face.Verifier, error) { return nil, errors.New("no models") }
 	defer func() { newPipeline = saved }()
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	if c := serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--models", t.TempDir()}, serveOptions{stderr: &stderr}); c != 1 {
 		t.Errorf("exit %d, want 1", c)
 	}
@@ -245,7 +228,7 @@ func TestServeTLS(t *testing.T) {
 	defer func() { newPipeline = saved }()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs, code := make(chan net.Addr, 1), make(chan int, 1)
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	go func() {
 		code <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--models", dir, "--tls-cert", certFile, "--tls-key", keyFile},
 			serveOptions{stderr: &stderr, listened: func(a net.Addr) { addrs <- a }})
