@@ -18,7 +18,7 @@ import (
 // CI=true) when the directory does not exist.
 func Dir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := locate()
+	dir, err := Locate()
 	if err != nil {
 		missing(tb, err.Error())
 		return ""
@@ -51,9 +51,10 @@ type notFound string
 
 func (e notFound) Error() string { return string(e) }
 
-// locate resolves the directory without a testing.TB, so that it can be
-// unit-tested.
-func locate() (string, error) {
+// Locate resolves the directory without a testing.TB, reporting absence as
+// an error: for optional uses, such as fuzz seeds, that must neither skip
+// nor fail without the data (and so that it can be unit-tested).
+func Locate() (string, error) {
 	if d := os.Getenv("FACEGATE_SHARED"); d != "" {
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
 			return "", notFound("FACEGATE_SHARED=" + d + " is not a directory")

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/facegate/facegate/internal/shared"
 	"github.com/facegate/facegate/weights"
 )
 
@@ -21,7 +22,7 @@ func FuzzImport(f *testing.F) {
 	f.Add(single(7, node("Upsample", "n", []string{"x"}, []string{"y"}, attrFs("scales", 1, 1, 2, 2))))
 	// A truncated real model: real field layouts, cut mid-tensor. Seeds
 	// from ../shared are optional so that fuzzing works without it.
-	if dir, err := sharedDirQuiet(); err == nil {
+	if dir, err := shared.Locate(); err == nil {
 		if b, err := os.ReadFile(filepath.Join(dir, "models", "face_detection_yunet_2023mar_dynamic.onnx")); err == nil {
 			f.Add(b[:4096])
 			f.Add(b[:len(b)/2])
@@ -42,29 +43,6 @@ func FuzzImport(f *testing.F) {
 			t.Fatalf("imported model is not storable: %v", err)
 		}
 	})
-}
-
-// sharedDirQuiet finds ../shared as internal/shared does, but reports
-// absence as an error instead of skipping: the fuzz target's seeds from
-// there are optional, its hand-built seeds must always run.
-func sharedDirQuiet() (string, error) {
-	if d := os.Getenv("FACEGATE_SHARED"); d != "" {
-		return d, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
 }
 
 // FuzzNormalise builds single-node models from fuzzed choices of operator,
