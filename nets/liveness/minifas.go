@@ -57,17 +57,24 @@ type MiniFAS struct {
 
 // Result is one liveness estimate.
 type Result struct {
-	Live       float64  // fused P(live)
-	Context    float64  // k'/k of the primary (V2) crop
-	Sufficient bool     // Context ≥ MinContext
-	Models     []string // networks that ran
+	Live       float64   // fused P(live)
+	PerModel   []float64 // each network's own P(live), in Models order
+	Context    float64   // k'/k of the primary (V2) crop
+	Sufficient bool      // Context ≥ MinContext
+	Models     []string  // networks that ran
 }
 
 // Check estimates the liveness of the face with YuNet box (x, y, bw, bh)
 // in an RGB image. The box is first converted with ReferenceBox. fast runs
 // V2 only; otherwise the two softmax vectors are averaged (the reference's
-// fusion). A result with Sufficient false still carries the networks'
-// answer, but the caller should not trust it (see MinContext).
+// fusion). The reference decides by the arg-max of the summed vectors,
+// which is class 1 whenever Live > 0.5 (and can be below it), so a caller
+// threshold above 0.5 on Live is stricter than the reference's own rule.
+// On a 480x640 frame the 4.0 box is clamped to the same rectangle as the
+// 2.7 one (k' ≈ 2.0–2.7 for both); only on larger frames does V1SE see
+// more context, and there its answer can swing with a few pixels of box
+// (TestV1SEContext). A result with Sufficient false still carries the
+// networks' answer, but the caller should not trust it (see MinContext).
 func (m *MiniFAS) Check(w, h int, pix []uint8, x, y, bw, bh float64, fast bool) (Result, error) {
 	if m.V2 == nil {
 		return Result{}, fmt.Errorf("liveness: no MiniFASNetV2 loaded")
@@ -77,7 +84,7 @@ func (m *MiniFAS) Check(w, h int, pix []uint8, x, y, bw, bh float64, fast bool) 
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Context: k / m.V2.Scale, Models: []string{m.V2.Name}}
+	res := Result{Context: k / m.V2.Scale, Models: []string{m.V2.Name}, PerModel: []float64{p2[1]}}
 	res.Sufficient = res.Context >= MinContext
 	probs := [][]float64{p2}
 	if !fast && m.V1SE != nil {
@@ -87,6 +94,7 @@ func (m *MiniFAS) Check(w, h int, pix []uint8, x, y, bw, bh float64, fast bool) 
 		}
 		probs = append(probs, p1)
 		res.Models = append(res.Models, m.V1SE.Name)
+		res.PerModel = append(res.PerModel, p1[1])
 	}
 	res.Live = Fuse(probs...)
 	return res, nil
