@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -25,7 +26,8 @@ type Pool struct {
 	mu      sync.Mutex
 	threads int
 	wake    []chan struct{} // one per goroutine worker (index w-1)
-	wg      sync.WaitGroup
+	state   []atomic.Int32  // one per goroutine worker: workerSpinning etc.
+	done    atomic.Int32    // goroutine workers finished with the current job
 	closed  bool
 
 	// Current job, written under mu before waking the workers.
@@ -58,6 +60,7 @@ func NewPool(threads int) *Pool {
 	}
 	p := &Pool{threads: threads, scratch: make([][]float32, threads)}
 	p.wake = make([]chan struct{}, threads-1)
+	p.state = make([]atomic.Int32, threads-1)
 	for i := range p.wake {
 		ch := make(chan struct{}, 1)
 		p.wake[i] = ch
@@ -150,14 +153,36 @@ func (p *Pool) runLocked(n, minGrain int, j job) {
 	}
 	p.job, p.n, p.grain = j, n, grain
 	p.next.Store(0)
-	p.wg.Add(workers - 1)
+	p.done.Store(0)
 	for w := 1; w < workers; w++ {
-		p.wake[w-1] <- struct{}{}
+		// A spinning worker sees the assignment at once; a sleeping one
+		// (it moved itself from spinning to sleeping) needs the wake-up.
+		if st := &p.state[w-1]; !st.CompareAndSwap(workerSpinning, workerAssigned) {
+			st.Store(workerAssigned)
+			p.wake[w-1] <- struct{}{}
+		}
 	}
 	p.drain(0)
-	p.wg.Wait()
+	for i := 0; p.done.Load() < int32(workers-1); i++ {
+		if i >= poolSpinChecks {
+			runtime.Gosched()
+		}
+	}
 	p.job = nil
 }
+
+// Worker states. Between jobs a worker spins for a while (poolSpin
+// rounds) before it sleeps on its channel: waking a sleeping goroutine
+// costs tens of microseconds on a virtual machine, more than many layers
+// take, and networks run one layer after another.
+const (
+	workerSpinning = iota
+	workerSleeping
+	workerAssigned
+
+	poolSpin       = 4000 // rounds of runtime.Gosched a worker spins between jobs
+	poolSpinChecks = 200  // plain checks before the caller yields while it waits
+)
 
 // drain takes chunks until none are left.
 func (p *Pool) drain(w int) {
@@ -175,9 +200,27 @@ func (p *Pool) drain(w int) {
 }
 
 func (p *Pool) worker(w int, wake chan struct{}) {
-	for range wake {
+	st := &p.state[w-1]
+	for {
+		assigned := false
+		for i := 0; i < poolSpin; i++ {
+			if st.Load() == workerAssigned {
+				assigned = true
+				break
+			}
+			runtime.Gosched()
+		}
+		if !assigned && st.CompareAndSwap(workerSpinning, workerSleeping) {
+			if _, ok := <-wake; !ok {
+				return
+			}
+		}
 		p.drain(w)
-		p.wg.Done()
+		// Spinning again before reporting done: the next job, which the
+		// caller may start as soon as it sees done, finds the state it
+		// expects (spinning, or sleeping after this worker gives up).
+		st.Store(workerSpinning)
+		p.done.Add(1)
 	}
 }
 
