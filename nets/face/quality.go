@@ -60,15 +60,27 @@ func (c check) soft() float64 {
 }
 
 // Pose estimates yaw, pitch and roll in degrees from the five landmarks
-// (ArcFace order) with a generic head model; good to a few degrees near
-// frontal, which is what a 20° limit needs.
+// (ArcFace order) with a generic head model. The geometry is exact for
+// that model (yaw and roll recovered to 0.2°, pitch to 15 %; the ArcFace
+// template measures 0, 0 and its own −0.32° eye line; mirrored landmarks
+// give exactly the opposite yaw and roll: pose_test.go). The limit is
+// the landmarks: on YuNet's, a mirrored photo's yaw differs from the
+// negated original by 6.5–7° (sd over LFW faces; 73° on image_T1, whose
+// mirror measures −49° against 23.7°), and turning a photo by a known
+// angle moves the measured roll by only 0.7 of it on average. So a 20°
+// limit is a coarse gate with a noise of about ±5°.
 //   - roll: angle of the line between the eyes.
 //   - yaw: after undoing roll, the nose tip's horizontal offset from the
 //     midpoint of eyes and mouth corners, over the eye distance; on a
 //     generic head (nose tip ≈ 0.41 eye distances in front of the eye and
-//     mouth plane) that ratio is 0.41·tan(yaw).
+//     mouth plane) that ratio is 0.41·tan(yaw). 0.41 is what YuNet's
+//     landmarks show on 410 LFW faces: fitting the eye distance's
+//     foreshortening (cos yaw) against the nose offset (sin yaw) gives
+//     0.40–0.46. An anatomical mean face (MediaPipe's canonical model,
+//     canthi as eye centres) would say 0.52–0.59 and read T1 as 17°, but
+//     the fit on YuNet's points does not support it.
 //   - pitch: the nose tip's height between eye line and mouth line,
-//     compared with the ArcFace template's 0.494; the ratio moves by
+//     compared with the ArcFace template's 0.495; the ratio moves by
 //     ≈ 0.405·tan(pitch) on the same head model. Positive pitch: face
 //     turned down.
 func Pose(lm [5]Point) (yaw, pitch, roll float64) {
@@ -88,7 +100,7 @@ func Pose(lm [5]Point) (yaw, pitch, roll float64) {
 		return yaw, math.NaN(), r * 180 / math.Pi
 	}
 	t := (nose.Y - eyeY) / (mouthY - eyeY)
-	pitch = math.Atan((t-0.494)/0.405) * 180 / math.Pi
+	pitch = math.Atan((t-0.495)/0.405) * 180 / math.Pi
 	return yaw, pitch, r * 180 / math.Pi
 }
 
