@@ -30,8 +30,10 @@ const (
 // instead of being packed: that saves a copy of B per K block, which is
 // what YuNet's 1×1 layers with few output channels spend most time on.
 // With short reductions the kernel calls are too short to hide B's cache
-// misses, and the packed copy (streamed sequentially) wins.
-var gemmDirectMinK = 32
+// misses, and the packed copy (streamed sequentially) wins, unless there
+// are at most gemmDirectFewPanels A panels (YuNet's 16-channel layers):
+// then the packed copy is read too few times to pay for itself at any K.
+var gemmDirectMinK, gemmDirectFewPanels = 32, 2
 
 // gemmIm2colRowsMaxK is the reduction length below which im2col is packed
 // row-major (packIm2colRows) rather than in NR-column panels: with few rows
@@ -46,7 +48,9 @@ const gemmRowsSkew = 16
 
 // useDirectB reports whether the micro-kernel should read a plain B in
 // place.
-func useDirectB(a *PackedA) bool { return a.k >= gemmDirectMinK }
+func useDirectB(a *PackedA) bool {
+	return a.k >= gemmDirectMinK || (a.m+a.kern.mr-1)/a.kern.mr <= gemmDirectFewPanels
+}
 
 // zeroVec supplies a zero bias or slope (ReLU) panel to the micro-kernel.
 var zeroVec [256]float32

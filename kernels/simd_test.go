@@ -264,9 +264,9 @@ func TestGemmLevels(t *testing.T) {
 			}
 			forEachLevel(t, func(level string) {
 				for _, variant := range gemmVariants {
-					restoreMinK := gemmDirectMinK
-					gemmDirectMinK = variant.minK
-					defer func() { gemmDirectMinK = restoreMinK }()
+					restoreMinK, restoreFew := gemmDirectMinK, gemmDirectFewPanels
+					gemmDirectMinK, gemmDirectFewPanels = variant.minK, 0
+					defer func() { gemmDirectMinK, gemmDirectFewPanels = restoreMinK, restoreFew }()
 					threaded := variant.threaded
 					pa := PackA(a, s.m, s.k, s.k)
 					const pad = 11
@@ -380,14 +380,19 @@ func TestConvLevels(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%+v: %v", p, err)
 			}
-			restoreRows, restoreDirect := gemmIm2colRowsMaxK, gemmDirectMinK
-			defer func() { gemmIm2colRowsMaxK, gemmDirectMinK = restoreRows, restoreDirect }()
+			restoreRows, restoreDirect, restoreFew := gemmIm2colRowsMaxK, gemmDirectMinK, gemmDirectFewPanels
+			defer func() {
+				gemmIm2colRowsMaxK, gemmDirectMinK, gemmDirectFewPanels = restoreRows, restoreDirect, restoreFew
+			}()
 			// B layouts: the defaults, then im2col always in panels and a
 			// plain B always packed, then im2col always row-major and a
 			// plain B always read in place.
 			for vi := range 6 {
 				variant := [][2]int{{restoreRows, restoreDirect}, {0, 1 << 30}, {1 << 30, 0}}[vi/2]
-				gemmIm2colRowsMaxK, gemmDirectMinK = variant[0], variant[1]
+				gemmIm2colRowsMaxK, gemmDirectMinK, gemmDirectFewPanels = variant[0], variant[1], restoreFew
+				if vi >= 2 {
+					gemmDirectFewPanels = 0 // the forced layouts
+				}
 				ctx := &Ctx{Scratch: make([]float32, conv.ScratchSize(c.inH, c.inW))}
 				if vi%2 == 1 {
 					ctx = &Ctx{Pool: pool}
