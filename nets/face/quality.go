@@ -65,7 +65,7 @@ func (c check) soft() float64 {
 // template measures 0, 0 and its own −0.32° eye line; mirrored landmarks
 // give exactly the opposite yaw and roll: pose_test.go). The limit is
 // the landmarks: on YuNet's, a mirrored photo's yaw differs from the
-// negated original by 6.5–7° (sd over LFW faces; 73° on image_T1, whose
+// negated original by 6.5–7° (sd over LFW faces; 26° on image_T1, whose
 // mirror measures −49° against 23.7°), and turning a photo by a known
 // angle moves the measured roll by only 0.7 of it on average. So a 20°
 // limit is a coarse gate with a noise of about ±5°.
