@@ -17,6 +17,37 @@ type cpuLevel struct {
 	dw3x3     dwRowFunc // nil: the level has no depthwise row kernel
 	max2x2    max2x2RowFunc
 	deint     deintRowFunc
+	add       addRowFunc
+	prelu     preluRowFunc
+}
+
+// addRowFunc sets out[i] = a[i] + b[i] for i < len(out); a and b hold at
+// least len(out) values and may be out itself.
+type addRowFunc func(out, a, b []float32)
+
+// preluRowFunc sets x[i] = max(x[i],0) + slope·min(x[i],0) (ReLU when slope
+// is 0).
+type preluRowFunc func(x []float32, slope float32)
+
+// addRow and preluRow are the level's elementwise row kernels (never nil).
+var (
+	addRow   addRowFunc   = addRowGo
+	preluRow preluRowFunc = preluRowGo
+)
+
+// addRowGo is the pure-Go addRowFunc.
+func addRowGo(out, a, b []float32) {
+	a, b = a[:len(out)], b[:len(out)]
+	for i := range out {
+		out[i] = a[i] + b[i]
+	}
+}
+
+// preluRowGo is the pure-Go preluRowFunc.
+func preluRowGo(x []float32, slope float32) {
+	for i, v := range x {
+		x[i] = max(v, 0) + min(v, 0)*slope
+	}
 }
 
 // max2x2RowFunc computes one output row of a 2×2 stride-2 max pool:
@@ -150,8 +181,15 @@ func SetLevel(name string) (restore func(), err error) {
 			return nil, fmt.Errorf("kernels: level %q not supported here (have %s)", name, strings.Join(Levels(), ", "))
 		}
 		prevName, prevGemm, prevDW, prevMax, prevDeint := curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow
+		prevAdd, prevPReLU := addRow, preluRow
 		curLevel, gemmKernel, dwRow3x3 = l.name, l.gemm, l.dw3x3
-		maxRow2x2, deintRow = max2x2RowGo, deintRowGo
+		maxRow2x2, deintRow, addRow, preluRow = max2x2RowGo, deintRowGo, addRowGo, preluRowGo
+		if l.add != nil {
+			addRow = l.add
+		}
+		if l.prelu != nil {
+			preluRow = l.prelu
+		}
 		if l.max2x2 != nil {
 			maxRow2x2 = l.max2x2
 		}
@@ -160,6 +198,7 @@ func SetLevel(name string) (restore func(), err error) {
 		}
 		return func() {
 			curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow = prevName, prevGemm, prevDW, prevMax, prevDeint
+			addRow, preluRow = prevAdd, prevPReLU
 		}, nil
 	}
 	return nil, fmt.Errorf("kernels: unknown level %q (have %s)", name, strings.Join(Levels(), ", "))

@@ -16,6 +16,8 @@ func archLevels() []cpuLevel {
 			dw3x3:     dwRow3x3AVX2,
 			max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(8, max2x2AVX2, out, r0, r1) },
 			deint:     func(even, odd, row []float32) { deintBlocks(8, deintAVX2, even, odd, row) },
+			add:       func(out, a, b []float32) { addBlocks(8, addRowAVX2, out, a, b) },
+			prelu:     func(x []float32, slope float32) { preluBlocks(8, preluRowAVX2, x, slope) },
 		},
 		{
 			name:      "avx512",
@@ -24,6 +26,8 @@ func archLevels() []cpuLevel {
 			dw3x3:     dwRow3x3AVX512,
 			max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(16, max2x2AVX512, out, r0, r1) },
 			deint:     func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
+			add:       func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },
+			prelu:     func(x []float32, slope float32) { preluBlocks(16, preluRowAVX512, x, slope) },
 		},
 	}
 }
@@ -83,3 +87,19 @@ func deintAVX2(even, odd, row *float32, blocks int)
 
 //go:noescape
 func deintAVX512(even, odd, row *float32, blocks int)
+
+// addRowAVX2, addRowAVX512 (rowBlockFuncs) and preluRowAVX2,
+// preluRowAVX512 work on blocks of 8 and 16 floats (elt_avx2_amd64.s,
+// elt_avx512_amd64.s).
+//
+//go:noescape
+func addRowAVX2(out, a, b *float32, blocks int)
+
+//go:noescape
+func addRowAVX512(out, a, b *float32, blocks int)
+
+//go:noescape
+func preluRowAVX2(x *float32, blocks int, slope float32)
+
+//go:noescape
+func preluRowAVX512(x *float32, blocks int, slope float32)

@@ -12,6 +12,8 @@ func archLevels() []cpuLevel {
 		dw3x3:     dwRow3x3NEON,
 		max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(4, max2x2NEON, out, r0, r1) },
 		deint:     func(even, odd, row []float32) { deintBlocks(4, deintNEON, even, odd, row) },
+		add:       func(out, a, b []float32) { addBlocks(4, addRowNEON, out, a, b) },
+		prelu:     func(x []float32, slope float32) { preluBlocks(4, preluRowNEON, x, slope) },
 	}}
 }
 
@@ -42,3 +44,12 @@ func max2x2NEON(out, r0, r1 *float32, blocks int)
 
 //go:noescape
 func deintNEON(even, odd, row *float32, blocks int)
+
+// addRowNEON (a rowBlockFunc) and preluRowNEON work on blocks of 4 floats
+// (elt_neon_arm64.s).
+//
+//go:noescape
+func addRowNEON(out, a, b *float32, blocks int)
+
+//go:noescape
+func preluRowNEON(x *float32, blocks int, slope float32)

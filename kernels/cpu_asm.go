@@ -81,3 +81,26 @@ func deintBlocks(width int, fn rowBlockFunc, even, odd, row []float32) {
 	d := blocks * width
 	deintRowGo(even[d:], odd[d:], row[2*d:])
 }
+
+// addBlocks is addRowFunc on top of vector blocks of the given width.
+func addBlocks(width int, fn rowBlockFunc, out, a, b []float32) {
+	n := len(out)
+	if len(a) < n || len(b) < n {
+		panic("kernels: add rows too short")
+	}
+	blocks := n / width
+	if blocks > 0 {
+		fn(&out[0], &a[0], &b[0], blocks)
+	}
+	d := blocks * width
+	addRowGo(out[d:], a[d:], b[d:])
+}
+
+// preluBlocks is preluRowFunc on top of vector blocks of the given width.
+func preluBlocks(width int, fn func(x *float32, blocks int, slope float32), x []float32, slope float32) {
+	blocks := len(x) / width
+	if blocks > 0 {
+		fn(&x[0], blocks, slope)
+	}
+	preluRowGo(x[blocks*width:], slope)
+}

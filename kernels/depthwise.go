@@ -91,9 +91,7 @@ func (j *depthwiseJob) run(w, lo, hi int) {
 				continue
 			}
 			depthwiseOne(&p, in, j.inH, j.inW, k, 0, ActNone, 0, tmp, j.outH, j.outW, padded, buf)
-			for i, v := range tmp {
-				out[i] += v
-			}
+			addRow(out, out, tmp)
 		}
 		activateRow(out, c.act, s)
 	}

@@ -76,9 +76,7 @@ func activateRow(x []float32, act ActKind, slope float32) {
 			x[i] = max(v, 0)
 		}
 	case ActPReLU:
-		for i, v := range x {
-			x[i] = max(v, 0) + min(v, 0)*slope
-		}
+		preluRow(x, slope)
 	case ActSigmoid:
 		sigmoidInPlace(x)
 	}
@@ -246,9 +244,7 @@ func binaryRow(op BinaryOp, a []float32, sa int, b []float32, sb int, out []floa
 		a, b := a[:n], b[:n]
 		switch op {
 		case OpAdd:
-			for i := range out {
-				out[i] = a[i] + b[i]
-			}
+			addRow(out, a, b)
 		case OpSub:
 			for i := range out {
 				out[i] = a[i] - b[i]

@@ -53,6 +53,8 @@ func TestSIMDReadsStayInBounds(t *testing.T) {
 				r0, r1 := pageEndFloats(t, r, 2*n), pageEndFloats(t, r, 2*n)
 				l.max2x2(pageEndFloats(t, r, n), r0, r1)
 				l.deint(pageEndFloats(t, r, n), pageEndFloats(t, r, n), r0)
+				l.add(pageEndFloats(t, r, n), pageEndFloats(t, r, n), pageEndFloats(t, r, n))
+				l.prelu(pageEndFloats(t, r, n), 0.5)
 			}
 		}
 		if l.dw3x3 == nil {

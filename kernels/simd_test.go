@@ -634,3 +634,58 @@ func TestRowKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestEltKernels checks the add and PReLU row kernels of every level
+// against their Go definitions, with guard values after the outputs and
+// out aliasing an input as the grouped convolution uses it.
+func TestEltKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, l := range supportedLevels() {
+		addFn, preluFn := l.add, l.prelu
+		if addFn == nil {
+			addFn = addRowGo
+		}
+		if preluFn == nil {
+			preluFn = preluRowGo
+		}
+		for _, n := range []int{0, 1, 3, 4, 5, 8, 15, 16, 17, 33, 100} {
+			what := fmt.Sprintf("%s n=%d", l.name, n)
+			a, b := randSlice(r, n), randSlice(r, n)
+			out := make([]float32, n+3)
+			for i := range out {
+				out[i] = math.Float32frombits(guard)
+			}
+			addFn(out[:n], a, b)
+			for i := range n {
+				if out[i] != a[i]+b[i] {
+					t.Fatalf("%s: add out[%d] = %g, want %g", what, i, out[i], a[i]+b[i])
+				}
+			}
+			for _, v := range out[n:] {
+				if math.Float32bits(v) != guard {
+					t.Fatalf("%s: add wrote past its output", what)
+				}
+			}
+			sum := slices.Clone(a)
+			addFn(sum, sum, b) // in place
+			for i := range n {
+				if sum[i] != a[i]+b[i] {
+					t.Fatalf("%s: in-place add [%d] = %g, want %g", what, i, sum[i], a[i]+b[i])
+				}
+			}
+			for _, slope := range []float32{0, 0.25, -1.5} {
+				x := append(slices.Clone(a), math.Float32frombits(guard))
+				preluFn(x[:n], slope)
+				for i := range n {
+					want := max(a[i], 0) + min(a[i], 0)*slope
+					if x[i] != want {
+						t.Fatalf("%s slope %g: prelu x[%d] = %g, want %g", what, slope, i, x[i], want)
+					}
+				}
+				if math.Float32bits(x[n]) != guard {
+					t.Fatalf("%s: prelu wrote past its row", what)
+				}
+			}
+		}
+	}
+}

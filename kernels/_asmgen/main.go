@@ -36,6 +36,9 @@ func main() {
 		"rows_avx2_amd64.s":         rowKernels(false),
 		"rows_avx512_amd64.s":       rowKernels(true),
 		"rows_neon_arm64.s":         neonRows(),
+		"elt_avx2_amd64.s":          eltKernels(false),
+		"elt_avx512_amd64.s":        eltKernels(true),
+		"elt_neon_arm64.s":          neonElt(),
 	}
 	for name, src := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), src, 0o644); err != nil {

@@ -158,3 +158,114 @@ func neonRows() []byte {
 	w.l("RET")
 	return w.Bytes()
 }
+
+// eltKernels writes the elementwise row kernels for one x86 level:
+//
+//	func addRow<ISA>(out, a, b *float32, blocks int)      out[i] = a[i] + b[i]
+//	func preluRow<ISA>(x *float32, blocks int, slope float32)
+//	                                   x[i] = max(x[i],0) + slope·min(x[i],0)
+//
+// A block is one vector (8 or 16 floats). ReLU is preluRow with slope 0.
+func eltKernels(avx512 bool) []byte {
+	w := &asm{}
+	w.WriteString(header)
+	vr, width, isa := "Y", 8, "AVX2"
+	if avx512 {
+		vr, width, isa = "Z", 16, "AVX512"
+	}
+	v := func(i int) string { return fmt.Sprintf("%s%d", vr, i) }
+	vb := width * 4
+
+	name := "addRow" + isa
+	fmt.Fprintf(w, "// func %s(out, a, b *float32, blocks int)\n", name)
+	fmt.Fprintf(w, "//\n// out = a + b, %d floats per block.\n", width)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	w.l("MOVQ out+0(FP), DI")
+	w.l("MOVQ a+8(FP), SI")
+	w.l("MOVQ b+16(FP), DX")
+	w.l("MOVQ blocks+24(FP), CX")
+	w.label("addloop")
+	w.l("TESTQ CX, CX")
+	w.l("JZ adddone")
+	w.l("VMOVUPS (SI), %s", v(0))
+	w.l("VADDPS (DX), %s, %s", v(0), v(0))
+	w.l("VMOVUPS %s, (DI)", v(0))
+	w.l("ADDQ $%d, DI", vb)
+	w.l("ADDQ $%d, SI", vb)
+	w.l("ADDQ $%d, DX", vb)
+	w.l("DECQ CX")
+	w.l("JMP addloop")
+	w.label("adddone")
+	w.l("VZEROUPPER")
+	w.l("RET")
+	w.WriteString("\n")
+
+	name = "preluRow" + isa
+	fmt.Fprintf(w, "// func %s(x *float32, blocks int, slope float32)\n", name)
+	fmt.Fprintf(w, "//\n// x = max(x,0) + slope·min(x,0) in place, %d floats per block.\n", width)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-20\n", name)
+	w.l("MOVQ x+0(FP), DI")
+	w.l("MOVQ blocks+8(FP), CX")
+	w.l("VBROADCASTSS slope+16(FP), %s", v(2))
+	if avx512 {
+		w.l("VPXORD %s, %s, %s", v(3), v(3), v(3))
+	} else {
+		w.l("VXORPS %s, %s, %s", v(3), v(3), v(3))
+	}
+	w.label("preluloop")
+	w.l("TESTQ CX, CX")
+	w.l("JZ preludone")
+	w.l("VMOVUPS (DI), %s", v(0))
+	w.l("VMINPS %s, %s, %s", v(3), v(0), v(1))
+	w.l("VMAXPS %s, %s, %s", v(3), v(0), v(0))
+	w.l("VFMADD231PS %s, %s, %s", v(2), v(1), v(0))
+	w.l("VMOVUPS %s, (DI)", v(0))
+	w.l("ADDQ $%d, DI", vb)
+	w.l("DECQ CX")
+	w.l("JMP preluloop")
+	w.label("preludone")
+	w.l("VZEROUPPER")
+	w.l("RET")
+	return w.Bytes()
+}
+
+// neonElt writes addRowNEON and preluRowNEON (see eltKernels), 4 floats
+// per block.
+func neonElt() []byte {
+	w := &asm{}
+	w.WriteString(header)
+	w.WriteString("// func addRowNEON(out, a, b *float32, blocks int)\n//\n// out = a + b, 4 floats per block.\n")
+	w.WriteString("TEXT ·addRowNEON(SB), NOSPLIT, $0-32\n")
+	w.l("MOVD out+0(FP), R0")
+	w.l("MOVD a+8(FP), R1")
+	w.l("MOVD b+16(FP), R2")
+	w.l("MOVD blocks+24(FP), R3")
+	w.label("addloop")
+	w.l("CBZ R3, adddone")
+	w.l("VLD1.P 16(R1), [V0.S4]")
+	w.l("VLD1.P 16(R2), [V1.S4]")
+	w.word(fadd4s(0, 0, 1))
+	w.l("VST1.P [V0.S4], 16(R0)")
+	w.l("SUB $1, R3")
+	w.l("B addloop")
+	w.label("adddone")
+	w.l("RET")
+	w.WriteString("\n// func preluRowNEON(x *float32, blocks int, slope float32)\n//\n// x = max(x,0) + slope·min(x,0) in place, 4 floats per block.\n")
+	w.WriteString("TEXT ·preluRowNEON(SB), NOSPLIT, $0-20\n")
+	w.l("MOVD x+0(FP), R0")
+	w.l("MOVD blocks+8(FP), R3")
+	w.l("FMOVS slope+16(FP), F2")
+	w.l("VEOR V3.B16, V3.B16, V3.B16")
+	w.label("preluloop")
+	w.l("CBZ R3, preludone")
+	w.l("VLD1 (R0), [V0.S4]")
+	w.word(fmin4s(1, 0, 3))
+	w.word(fmax4s(0, 0, 3))
+	w.word(fmlaElem(0, 1, 2, 0))
+	w.l("VST1.P [V0.S4], 16(R0)")
+	w.l("SUB $1, R3")
+	w.l("B preluloop")
+	w.label("preludone")
+	w.l("RET")
+	return w.Bytes()
+}
