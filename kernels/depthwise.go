@@ -208,7 +208,11 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 		owHi = owLo
 	}
 	fast3 := kh == 3 && kw == 3 && dh == 1 && dw == 1
+	interior := fast3 && depthwiseSameInterior(p, in, inH, inW, k, bias, act, slope, out, outH, outW)
 	for oh := 0; oh < outH; oh++ {
+		if interior && oh > 0 && oh < outH-1 {
+			continue
+		}
 		orow := out[oh*outW : (oh+1)*outW]
 		iy0 := oh*sh - p.PadTop
 		// Taps ky in [kyA, kyB) fall inside the input.
@@ -319,6 +323,40 @@ func depthwisePlane(p *ConvParams, in []float32, inH, inW int, k []float32, bias
 		}
 		activateRow(orow, act, slope)
 	}
+}
+
+// depthwiseSameInterior computes output rows [1, outH-1) of a 3×3
+// stride-1 convolution padded by 1 on every side (output size = input
+// size) with one call of the vector row kernel, and reports whether it did.
+//
+// With equal widths W, output f = oh·W+ow reads input f-W-1+ky·W+kx for
+// every row, so the interior rows form one long row for the kernel: only
+// columns 0 and W-1, whose left or right taps wrap into the neighbouring
+// row, come out wrong, and they are recomputed with the border code. This
+// saves the per-row calls, which on YuNet's 80-320 wide planes cost as
+// much as the arithmetic.
+func depthwiseSameInterior(p *ConvParams, in []float32, inH, inW int, k []float32, bias float32, act ActKind, slope float32, out []float32, outH, outW int) bool {
+	if dwRow3x3 == nil || act == ActSigmoid || p.StrideH != 1 || p.StrideW != 1 ||
+		p.PadTop != 1 || p.PadBottom != 1 || p.PadLeft != 1 || p.PadRight != 1 ||
+		outH != inH || outW != inW || outH < 3 || outW < 3 {
+		return false
+	}
+	w := inW
+	activate := act == ActReLU || act == ActPReLU
+	var s float32
+	if act == ActPReLU {
+		s = slope
+	}
+	f0, f1 := w+1, (outH-1)*w-1
+	dwRow3x3(out[f0:f1], in[f0-w-1:], in[f0-1:], in[f0+w-1:], (*[9]float32)(k), 1, bias, s, activate)
+	for oh := 1; oh < outH-1; oh++ {
+		orow := out[oh*w : (oh+1)*w]
+		depthwiseBorder3x3(in, w, k, bias, orow, oh-1, 0, 3, 1, 1, 0, 1)
+		depthwiseBorder3x3(in, w, k, bias, orow, oh-1, 0, 3, 1, 1, w-1, w)
+		activateRow(orow[:1], act, slope)
+		activateRow(orow[w-1:], act, slope)
+	}
+	return true
 }
 
 // dwZeroRow stands for a row of padding above or below the input plane

@@ -363,6 +363,10 @@ func TestConvLevels(t *testing.T) {
 		{ConvParams{InC: 3, OutC: 3, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 3}, 8, 131, ActPReLU},
 		{ConvParams{InC: 4, OutC: 4, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 2, PadLeft: 1, PadBottom: 0, PadRight: 2, Groups: 4}, 5, 81, ActSigmoid},
 		{ConvParams{InC: 2, OutC: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 2}, 1, 64, ActNone},
+		// Interior rows as one long kernel row (depthwiseSameInterior).
+		{ConvParams{InC: 3, OutC: 3, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 3}, 9, 50, ActPReLU},
+		{ConvParams{InC: 2, OutC: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 2}, 3, 49, ActReLU},
+		{ConvParams{InC: 2, OutC: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 2}, 2, 57, ActNone},
 		{ConvParams{InC: 6, OutC: 11, KH: 5, KW: 3, StrideH: 2, StrideW: 1, DilH: 1, DilW: 2, PadTop: 2, PadLeft: 0, PadBottom: 1, PadRight: 3, Groups: 1}, 14, 12, ActNone},
 	}
 	for _, c := range cases {
