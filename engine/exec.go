@@ -48,11 +48,7 @@ func (s *Session) exec(st *step, inputs []*Tensor) {
 			out[i] = max(v, 0)
 		}
 	case "Sigmoid":
-		if len(out) > 0 && &out[0] != &x[0] {
-			copy(out, x)
-		}
-		ep := kernels.Epilogue{Act: kernels.ActSigmoid}
-		kernels.Activate(out, &ep, 1, len(out))
+		kernels.Sigmoid(&s.ctx, x[:len(out)], out)
 	case "Tanh":
 		for i, v := range x {
 			out[i] = float32(math.Tanh(float64(v)))
@@ -107,7 +103,7 @@ func (s *Session) exec(st *step, inputs []*Tensor) {
 		case "Div":
 			op = kernels.OpDiv
 		}
-		kernels.Binary(op, x, st.aShape, in(1), st.bShape, out, st.outShape)
+		kernels.BinaryCtx(&s.ctx, op, x, st.aShape, in(1), st.bShape, out, st.outShape)
 	case "MaxPool", "AveragePool":
 		sh := st.inShape[0]
 		inSz := sh[1] * sh[2] * sh[3]
@@ -127,10 +123,10 @@ func (s *Session) exec(st *step, inputs []*Tensor) {
 		sh, os := st.inShape[0], st.outShape
 		inSz, outSz := sh[1]*sh[2]*sh[3], os[1]*os[2]*os[3]
 		for b := 0; b < sh[0]; b++ {
-			kernels.Resize(st.rsz, x[b*inSz:(b+1)*inSz], sh[1], sh[2], sh[3], out[b*outSz:(b+1)*outSz], os[2], os[3])
+			kernels.ResizeCtx(&s.ctx, st.rsz, x[b*inSz:(b+1)*inSz], sh[1], sh[2], sh[3], out[b*outSz:(b+1)*outSz], os[2], os[3])
 		}
 	case "Transpose":
-		kernels.Transpose(x, st.inShape[0], st.perm, out)
+		kernels.TransposeCtx(&s.ctx, x, st.inShape[0], st.perm, out)
 	case "Softmax":
 		kernels.Softmax(x, st.outer, st.axisLen, st.inner, out)
 	case "Concat":

@@ -163,6 +163,43 @@ const maxRank = 8
 // all end up as one long inner loop over contiguous memory. out may alias a
 // or b when that operand has the output's shape.
 func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, out []float32, outShape []int) {
+	var j binaryJob
+	if units := j.prepare(op, a, aShape, b, bShape, out, outShape); units > 0 {
+		j.run(0, 0, units)
+	}
+}
+
+// BinaryCtx is Binary with the work split over ctx's Pool when it is large
+// enough to pay for the hand-off. Each output value is computed exactly as
+// Binary computes it, so the results are identical.
+func BinaryCtx(ctx *Ctx, op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, out []float32, outShape []int) {
+	p := ctx.pool()
+	if p.Threads() == 1 {
+		Binary(op, a, aShape, b, bShape, out, outShape)
+		return
+	}
+	j := &ctx.jobs.binary
+	if units := j.prepare(op, a, aShape, b, bShape, out, outShape); units > 0 {
+		p.run(units, j.minGrain(), j)
+	}
+	*j = binaryJob{}
+}
+
+// binaryJob is one Binary call after its dimensions are coalesced: dims[0]
+// is the innermost dimension, sa/sb the operands' strides (0 where
+// broadcast). With one dimension its units are single values, otherwise
+// rows of dims[0] values.
+type binaryJob struct {
+	op        BinaryOp
+	a, b, out []float32
+	dims      [maxRank]int
+	sa, sb    [maxRank]int
+	nd        int
+}
+
+// prepare validates and coalesces the shapes and returns the number of
+// units (0 when there is nothing to do).
+func (j *binaryJob) prepare(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, out []float32, outShape []int) int {
 	r := len(outShape)
 	if len(aShape) != r || len(bShape) != r || r > maxRank || op > OpDiv {
 		panic(fmt.Sprintf("kernels: Binary: op %d shapes %v %v → %v", op, aShape, bShape, outShape))
@@ -180,7 +217,7 @@ func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, o
 		n *= d
 	}
 	if n == 0 {
-		return
+		return 0
 	}
 	if len(a) < na || len(b) < nb || len(out) < n {
 		panic(fmt.Sprintf("kernels: Binary: %d, %d, %d values for %v %v → %v", len(a), len(b), len(out), aShape, bShape, outShape))
@@ -215,12 +252,40 @@ func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, o
 	if nd == 0 { // all ones
 		dims[0], nd = 1, 1
 	}
-	// dims[0] is innermost. Walk the outer dimensions with an odometer.
+	*j = binaryJob{op: op, a: a, b: b, out: out[:n], dims: dims, sa: sa, sb: sb, nd: nd}
+	if nd == 1 {
+		return n
+	}
+	return n / dims[0]
+}
+
+// minGrain is the fewest units worth handing to another worker.
+func (j *binaryJob) minGrain() int {
+	if j.nd == 1 {
+		return eltGrain
+	}
+	return max(1, eltGrain/j.dims[0])
+}
+
+func (j *binaryJob) run(_, lo, hi int) {
+	op, a, b, out := j.op, j.a, j.b, j.out
+	ia, ib := j.sa[0], j.sb[0]
+	if j.nd == 1 {
+		binaryRow(op, a[lo*ia:], ia, b[lo*ib:], ib, out[lo:hi])
+		return
+	}
+	dims, sa, sb, nd := &j.dims, &j.sa, &j.sb, j.nd
 	inner := dims[0]
-	ia, ib := sa[0], sb[0]
+	// Odometer position of row lo.
 	var idx [maxRank]int
 	offA, offB := 0, 0
-	for o := 0; o < n; o += inner {
+	for k, r := 1, lo; k < nd; k++ {
+		idx[k] = r % dims[k]
+		r /= dims[k]
+		offA += idx[k] * sa[k]
+		offB += idx[k] * sb[k]
+	}
+	for o := lo * inner; o < hi*inner; o += inner {
 		binaryRow(op, a[offA:], ia, b[offB:], ib, out[o:o+inner])
 		for k := 1; k < nd; k++ {
 			idx[k]++
@@ -320,6 +385,39 @@ func binaryRow(op BinaryOp, a []float32, sa int, b []float32, sb int, out []floa
 // input axis perm[i]. Rank ≤ 8. Axes that stay adjacent and in order are
 // merged first, and a unit-stride innermost axis is copied with copy().
 func Transpose(in []float32, shape []int, perm []int, out []float32) {
+	var j transposeJob
+	if units := j.prepare(in, shape, perm, out); units > 0 {
+		j.run(0, 0, units)
+	}
+}
+
+// TransposeCtx is Transpose with the work split over ctx's Pool when it is
+// large enough to pay for the hand-off; the results are identical.
+func TransposeCtx(ctx *Ctx, in []float32, shape []int, perm []int, out []float32) {
+	p := ctx.pool()
+	if p.Threads() == 1 {
+		Transpose(in, shape, perm, out)
+		return
+	}
+	j := &ctx.jobs.transpose
+	if units := j.prepare(in, shape, perm, out); units > 0 {
+		p.run(units, j.minGrain(), j)
+	}
+	*j = transposeJob{}
+}
+
+// transposeJob is one Transpose after its output dimensions are coalesced
+// (dims[0] innermost, st the input strides). With one dimension its units
+// are single values, otherwise output rows of dims[0] values.
+type transposeJob struct {
+	in, out  []float32
+	dims, st [maxRank]int
+	nd       int
+}
+
+// prepare validates and coalesces and returns the number of units (0 when
+// there is nothing more to do).
+func (j *transposeJob) prepare(in []float32, shape []int, perm []int, out []float32) int {
 	r := len(shape)
 	if len(perm) != r || r > maxRank {
 		panic(fmt.Sprintf("kernels: Transpose: shape %v perm %v", shape, perm))
@@ -341,7 +439,7 @@ func Transpose(in []float32, shape []int, perm []int, out []float32) {
 		seen[p] = true
 	}
 	if n == 0 {
-		return
+		return 0
 	}
 	if len(in) < n || len(out) < n {
 		panic(fmt.Sprintf("kernels: Transpose: %d/%d values for shape %v", len(in), len(out), shape))
@@ -364,21 +462,40 @@ func Transpose(in []float32, shape []int, perm []int, out []float32) {
 	}
 	if nd == 0 {
 		out[0] = in[0]
+		return 0
+	}
+	*j = transposeJob{in: in, out: out[:n], dims: dims, st: st, nd: nd}
+	if nd == 1 {
+		return n
+	}
+	return n / dims[0]
+}
+
+func (j *transposeJob) minGrain() int {
+	if j.nd == 1 {
+		return eltGrain
+	}
+	return max(1, eltGrain/j.dims[0])
+}
+
+func (j *transposeJob) run(_, lo, hi int) {
+	in, out := j.in, j.out
+	is := j.st[0]
+	if j.nd == 1 {
+		transposeRow(out[lo:hi], in[lo*is:], is)
 		return
 	}
-	inner, is := dims[0], st[0]
+	dims, st, nd := &j.dims, &j.st, j.nd
+	inner := dims[0]
 	var idx [maxRank]int
 	off := 0
-	for o := 0; o < n; o += inner {
-		dst := out[o : o+inner]
-		if is == 1 {
-			copy(dst, in[off:off+inner])
-		} else {
-			src := in[off:]
-			for i := range dst {
-				dst[i] = src[i*is]
-			}
-		}
+	for k, r := 1, lo; k < nd; k++ {
+		idx[k] = r % dims[k]
+		r /= dims[k]
+		off += idx[k] * st[k]
+	}
+	for o := lo * inner; o < hi*inner; o += inner {
+		transposeRow(out[o:o+inner], in[off:], is)
 		for k := 1; k < nd; k++ {
 			idx[k]++
 			off += st[k]
@@ -388,5 +505,16 @@ func Transpose(in []float32, shape []int, perm []int, out []float32) {
 			off -= st[k] * dims[k]
 			idx[k] = 0
 		}
+	}
+}
+
+// transposeRow copies dst[i] = src[i*is].
+func transposeRow(dst, src []float32, is int) {
+	if is == 1 {
+		copy(dst, src[:len(dst)])
+		return
+	}
+	for i := range dst {
+		dst[i] = src[i*is]
 	}
 }

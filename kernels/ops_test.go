@@ -203,13 +203,15 @@ func TestResizeONNXExamples(t *testing.T) {
 // TestResize compares against the spec's formulas evaluated in float64 on
 // random sizes, for every mode combination.
 func TestResize(t *testing.T) {
+	pools := ktPools(t)
+	ktSmallGrain(t)
 	r := rand.New(rand.NewPCG(15, 16))
 	coords := []string{"half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners", "tf_half_pixel_for_centers"}
 	nearest := []string{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}
 	sizes := [][4]int{{2, 3, 4, 6}, {5, 7, 10, 14}, {8, 8, 4, 4}, {7, 5, 3, 11}, {1, 4, 3, 1}, {3, 3, 9, 2}, {2, 3, 2, resizeTable + 77}}
 	for _, sz := range sizes {
 		inH, inW, outH, outW := sz[0], sz[1], sz[2], sz[3]
-		c := 2
+		c := 5
 		in := ktRand(r, c*inH*inW)
 		for _, cm := range coords {
 			for _, mode := range []string{"nearest", "linear"} {
@@ -222,6 +224,12 @@ func TestResize(t *testing.T) {
 					Resize(p, in, c, inH, inW, out.Data, outH, outW)
 					name := fmt.Sprintf("%v/%+v", sz, p)
 					out.check(t, name)
+					for _, pool := range pools {
+						par := ktNewGuarded(c * outH * outW)
+						ResizeCtx(&Ctx{Pool: pool}, p, in, c, inH, inW, par.Data, outH, outW)
+						par.check(t, name)
+						ktSameBits(t, name+fmt.Sprintf("/threads%d", pool.Threads()), par.Data, out.Data)
+					}
 					for ch := 0; ch < c; ch++ {
 						for oh := 0; oh < outH; oh++ {
 							for ow := 0; ow < outW; ow++ {
@@ -286,6 +294,8 @@ func ktRefResize(p ResizeParams, in []float32, inH, inW, outH, outW, oh, ow int)
 }
 
 func TestBinary(t *testing.T) {
+	pools := ktPools(t)
+	ktSmallGrain(t)
 	r := rand.New(rand.NewPCG(17, 18))
 	shapes := [][3][]int{
 		{{2, 3, 4, 5}, {2, 3, 4, 5}, {2, 3, 4, 5}},
@@ -318,6 +328,12 @@ func TestBinary(t *testing.T) {
 			Binary(op, a, as, b, bs, out.Data, os)
 			name := fmt.Sprintf("op%d/%v", op, sh)
 			out.check(t, name)
+			for _, pool := range pools {
+				par := ktNewGuarded(size(os))
+				BinaryCtx(&Ctx{Pool: pool}, op, a, as, b, bs, par.Data, os)
+				par.check(t, name)
+				ktSameBits(t, name+fmt.Sprintf("/threads%d", pool.Threads()), par.Data, out.Data)
+			}
 			idx := make([]int, len(os))
 			for i := 0; i < size(os); i++ {
 				rem := i
@@ -413,7 +429,11 @@ func TestTranspose(t *testing.T) {
 		{[]int{1, 16, 20, 20}, []int{0, 2, 3, 1}},
 		{[]int{2, 1, 3, 2, 2, 3}, []int{5, 3, 1, 0, 4, 2}},
 		{[]int{4, 1, 1}, []int{2, 1, 0}},
+		{[]int{1, 3, 5, 7}, []int{0, 2, 3, 1}},
+		{[]int{2, 3, 4, 5}, []int{3, 1, 0, 2}},
 	}
+	pools := ktPools(t)
+	ktSmallGrain(t)
 	for _, c := range cases {
 		n := 1
 		for _, d := range c.shape {
@@ -423,6 +443,12 @@ func TestTranspose(t *testing.T) {
 		out := ktNewGuarded(n)
 		Transpose(in, c.shape, c.perm, out.Data)
 		out.check(t, fmt.Sprint(c))
+		for _, pool := range pools {
+			par := ktNewGuarded(n)
+			TransposeCtx(&Ctx{Pool: pool}, in, c.shape, c.perm, par.Data)
+			par.check(t, fmt.Sprint(c))
+			ktSameBits(t, fmt.Sprintf("%v/threads%d", c, pool.Threads()), par.Data, out.Data)
+		}
 		r := len(c.shape)
 		oshape := make([]int, r)
 		for i, p := range c.perm {
@@ -476,5 +502,55 @@ func TestExpSigmoid(t *testing.T) {
 	}
 	if sigmoid(-200) != 0 || sigmoid(200) != 1 {
 		t.Fatalf("sigmoid does not saturate: %g %g", sigmoid(-200), sigmoid(200))
+	}
+}
+
+// TestSigmoidCtx checks the pooled Sigmoid against float64 math and the
+// serial sigmoid bit for bit, into a separate buffer and in place.
+func TestSigmoidCtx(t *testing.T) {
+	pools := ktPools(t)
+	ktSmallGrain(t)
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, n := range []int{0, 1, 7, 100, 1001} {
+		x := ktRand(r, n)
+		for i := range x {
+			x[i] *= 20
+		}
+		for _, pool := range pools {
+			name := fmt.Sprintf("n%d/threads%d", n, pool.Threads())
+			out := ktNewGuarded(n)
+			Sigmoid(&Ctx{Pool: pool}, x, out.Data)
+			out.check(t, name)
+			inPlace := append([]float32(nil), x...)
+			Sigmoid(&Ctx{Pool: pool}, inPlace, inPlace)
+			ktSameBits(t, name+"/in-place", inPlace, out.Data)
+			for i, v := range x {
+				want := 1 / (1 + math.Exp(-float64(v)))
+				if got := out.Data[i]; got != sigmoid(v) || !(math.Abs(float64(got)-want) <= 3e-7*want+1e-30) {
+					t.Fatalf("%s: out[%d] = %g, want %g", name, i, got, want)
+				}
+			}
+		}
+	}
+}
+
+// ktSmallGrain makes the elementwise kernels split even the small test
+// cases across the pool's workers.
+func ktSmallGrain(t *testing.T) {
+	old := eltGrain
+	eltGrain = 1
+	t.Cleanup(func() { eltGrain = old })
+}
+
+// ktSameBits fails unless got and want hold the same float32 bit patterns.
+func ktSameBits(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: out[%d] = %g, serial %g", name, i, got[i], want[i])
+		}
 	}
 }

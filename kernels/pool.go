@@ -258,6 +258,11 @@ type ctxJobs struct {
 	pool  poolJob
 	dense denseJob
 	split splitJob
+
+	binary    binaryJob
+	transpose transposeJob
+	resize    resizeJob
+	sigmoid   sigmoidJob
 }
 
 // jobsFor returns c's job values, or fresh ones (an allocation) for a nil
