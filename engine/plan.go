@@ -41,7 +41,6 @@ type step struct {
 	lo, hi  float32   // Clip bounds; LeakyRelu alpha in lo
 	slope   []float32 // PRelu: per channel, or expanded to the input size
 	perChan bool
-	ep      kernels.Epilogue
 }
 
 // plan is everything a Session needs to run one input shape.

@@ -280,11 +280,3 @@ func (c *Ctx) pool() *Pool {
 	}
 	return c.Pool
 }
-
-// serialScratch returns ctx.Scratch when big enough, else a new buffer.
-func (c *Ctx) serialScratch(size int) []float32 {
-	if c != nil && len(c.Scratch) >= size {
-		return c.Scratch[:size]
-	}
-	return make([]float32, size)
-}
