@@ -97,6 +97,9 @@ bench kernels-micro "" go test -run '^$' -bench 'BenchmarkMicroKernel' -benchtim
 step "engine networks at 1 and 2 threads"
 bench engine "" go test -run '^$' -bench 'BenchmarkNetwork(Threads)?$' -benchmem -benchtime "$NX" -count "$NCOUNT" ./engine/
 
+step "engine networks at every kernel level, 1 and N threads"
+bench engine-levels "" go test -run '^$' -bench 'BenchmarkNetworkLevels$' -benchmem -benchtime "$NX" -count 1 ./engine/
+
 step "pipeline stages and whole compare-live request"
 bench pipeline "" go test -run '^$' -bench . -benchmem -benchtime "$PX" -count "$PCOUNT" ./bench/
 
