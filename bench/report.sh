@@ -33,8 +33,10 @@ if [ "${CLEAN:-0}" = 1 ]; then
 	rc=0
 	(cd "$export_dir" && CLEAN=0 COMMIT=$(git -C "$here" rev-parse --short HEAD) FACEGATE_SHARED="$shared" \
 		PEER_DIR="${PEER_DIR:-$here/bench/peer}" bash bench/report.sh) || rc=$?
-	rm -rf bench/report
-	cp -r "$export_dir/bench/report" bench/report
+	# Copy over, not replace: bench/report may hold committed files this
+	# script does not make (the soak chart).
+	mkdir -p bench/report
+	cp -r "$export_dir/bench/report/." bench/report/
 	args=(-bench "bench/report/raw/*.txt" -out bench/report -readme bench/README.md)
 	[ -f bench/report/raw/peer.json ] && args+=(-peer bench/report/raw/peer.json)
 	[ -f bench/report/raw/load.json ] && args+=(-load bench/report/raw/load.json)
