@@ -13,6 +13,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -121,15 +122,7 @@ flags:
 	}
 	// Models compiled into the binary (-tags embedmodels) serve unless a
 	// directory is named explicitly.
-	embeddedFS := embeddedModels()
-	var modelsDir string
-	var err error
-	if embeddedFS != nil && *models == "" && os.Getenv("FACEGATE_MODELS") == "" {
-		modelsDir = "(embedded in the binary)"
-	} else {
-		embeddedFS = nil
-		modelsDir, err = resolveModelsDir(*models)
-	}
+	embeddedFS, modelsDir, err := modelSource(*models)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -313,6 +306,18 @@ func warmUp(ctx context.Context, v face.Verifier) error {
 		return fmt.Errorf("warm-up inference: %w", err)
 	}
 	return nil
+}
+
+// modelSource says where the networks come from: the models compiled into
+// the binary (-tags embedmodels) unless a directory is named by the flag or
+// $FACEGATE_MODELS, else the directory resolveModelsDir picks. dir names
+// the source for messages.
+func modelSource(flagValue string) (fsys fs.FS, dir string, err error) {
+	if fsys := embeddedModels(); fsys != nil && flagValue == "" && os.Getenv("FACEGATE_MODELS") == "" {
+		return fsys, "(embedded in the binary)", nil
+	}
+	dir, err = resolveModelsDir(flagValue)
+	return nil, dir, err
 }
 
 // resolveModelsDir picks the models directory: the flag, $FACEGATE_MODELS,

@@ -83,14 +83,11 @@ func imageName(image string, files []string) string {
 // binary built with -tags embedmodels uses its own models unless a
 // directory is named.
 func loadPipeline(models string, threads int, noLiveness bool) (*face.Pipeline, error) {
-	if fsys := embeddedModels(); fsys != nil && models == "" && os.Getenv("FACEGATE_MODELS") == "" {
-		return face.New(face.Config{Models: fsys, Threads: threads, NoLiveness: noLiveness})
-	}
-	dir, err := resolveModelsDir(models)
+	fsys, dir, err := modelSource(models)
 	if err != nil {
 		return nil, err
 	}
-	return face.New(face.Config{ModelsDir: dir, Threads: threads, NoLiveness: noLiveness})
+	return face.New(face.Config{Models: fsys, ModelsDir: dir, Threads: threads, NoLiveness: noLiveness})
 }
 
 func writeJSON(v any) int {
