@@ -263,6 +263,7 @@ type ctxJobs struct {
 	transpose transposeJob
 	resize    resizeJob
 	sigmoid   sigmoidJob
+	pwdw      pointDepthJob
 }
 
 // jobsFor returns c's job values, or fresh ones (an allocation) for a nil

@@ -1,0 +1,187 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refPointDepth is the float64 result of a 1×1 convolution, a 3×3
+// depthwise convolution and, with pool, a 2×2 max pool, straight from the
+// definitions; scale bounds the rounding error of each output.
+func refPointDepth(inC, c int, pwW, pwB []float32, pwAct ActKind, pwSlope []float32,
+	dwW, dwB []float32, dwAct ActKind, dwSlope []float32, pool bool, in []float32, h, w int) (want, scale []float64) {
+	mid, midScale, _, _ := ktRefConv(ConvParams{InC: inC, OutC: c, KH: 1, KW: 1}, in, h, w, pwW, pwB, pwAct, pwSlope)
+	mid32 := make([]float32, len(mid))
+	for i, v := range mid {
+		mid32[i] = float32(v)
+	}
+	dp := ConvParams{InC: c, OutC: c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: c}
+	out, outScale, _, _ := ktRefConv(dp, mid32, h, w, dwW, dwB, dwAct, dwSlope)
+	// The depthwise sum's error bound grows with the error of its inputs.
+	for ch := 0; ch < c; ch++ {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				var s float64
+				for ky := -1; ky <= 1; ky++ {
+					for kx := -1; kx <= 1; kx++ {
+						if yy, xx := y+ky, x+kx; yy >= 0 && yy < h && xx >= 0 && xx < w {
+							s += midScale[(ch*h+yy)*w+xx] * math.Abs(float64(dwW[ch*9+(ky+1)*3+kx+1]))
+						}
+					}
+				}
+				outScale[(ch*h+y)*w+x] += s
+			}
+		}
+	}
+	if !pool {
+		return out, outScale
+	}
+	oh, ow := h/2, w/2
+	want, scale = make([]float64, c*oh*ow), make([]float64, c*oh*ow)
+	for ch := 0; ch < c; ch++ {
+		for y := 0; y < oh; y++ {
+			for x := 0; x < ow; x++ {
+				m, s := math.Inf(-1), 0.0
+				for _, i := range []int{(ch*h+2*y)*w + 2*x, (ch*h+2*y)*w + 2*x + 1, (ch*h+2*y+1)*w + 2*x, (ch*h+2*y+1)*w + 2*x + 1} {
+					m, s = max(m, out[i]), max(s, outScale[i])
+				}
+				want[(ch*oh+y)*ow+x], scale[(ch*oh+y)*ow+x] = m, s
+			}
+		}
+	}
+	return want, scale
+}
+
+// TestPointDepth runs the fused unit at every level, serial and threaded,
+// on shapes that exercise the strip logic: one strip, many strips with a
+// short last one, odd heights and widths (pooling drops the last row and
+// column), planes narrower than the vector kernel, and widths whose strips
+// are not a whole number of vector blocks.
+func TestPointDepth(t *testing.T) {
+	cases := []struct {
+		inC, c, h, w int
+		pwAct, dwAct ActKind
+		pool         bool
+	}{
+		{3, 4, 1, 1, ActNone, ActReLU, false},
+		{3, 4, 2, 2, ActNone, ActNone, true},
+		{5, 7, 3, 2, ActReLU, ActPReLU, false},
+		{16, 16, 9, 17, ActNone, ActReLU, true},
+		{16, 16, 40, 40, ActNone, ActReLU, true},
+		{13, 9, 31, 33, ActPReLU, ActReLU, true},
+		{32, 64, 20, 20, ActNone, ActReLU, false},
+		{64, 10, 23, 80, ActNone, ActNone, false},
+		{8, 24, 97, 3, ActReLU, ActPReLU, true},
+		{16, 16, 160, 64, ActNone, ActReLU, true}, // many strips per band
+		{24, 8, 129, 150, ActNone, ActReLU, false},
+	}
+	r := rand.New(rand.NewPCG(3, 9))
+	pools := ktPools(t)
+	for _, tc := range cases {
+		pwW, pwB := ktRand(r, tc.c*tc.inC), ktRand(r, tc.c)
+		dwW, dwB := ktRand(r, tc.c*9), ktRand(r, tc.c)
+		pwSlope, dwSlope := ktRand(r, tc.c), ktRand(r, tc.c)
+		if tc.pwAct != ActPReLU {
+			pwSlope = nil
+		}
+		if tc.dwAct != ActPReLU {
+			dwSlope = nil
+		}
+		in := ktRand(r, tc.inC*tc.h*tc.w)
+		want, scale := refPointDepth(tc.inC, tc.c, pwW, pwB, tc.pwAct, pwSlope, dwW, dwB, tc.dwAct, dwSlope, tc.pool, in, tc.h, tc.w)
+		forEachLevel(t, func(level string) {
+			pw, err := NewConv(ConvParams{InC: tc.inC, OutC: tc.c, KH: 1, KW: 1}, pwW, pwB, tc.pwAct, pwSlope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dw, err := NewConv(ConvParams{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: tc.c}, dwW, dwB, tc.dwAct, dwSlope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := NewPointDepth(pw, dw, tc.pool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, oh, ow := f.OutShape(tc.h, tc.w)
+			for _, p := range pools {
+				name := fmt.Sprintf("%s/%dx%dx%d->%d pool=%v threads=%d", level, tc.inC, tc.h, tc.w, tc.c, tc.pool, p.Threads())
+				out := ktNewGuarded(c * oh * ow)
+				ctx := &Ctx{Pool: p, Scratch: make([]float32, f.ScratchSize(tc.h, tc.w))}
+				for run := 0; run < 2; run++ { // the second run reuses the job's state
+					f.Run(ctx, in, tc.h, tc.w, out.Data)
+					out.check(t, name)
+					if i, ok := ktClose(out.Data, want, scale); !ok {
+						t.Fatalf("%s: output %d = %g, want %g", name, i, out.Data[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestPointDepthRejects: only the shapes the fused code computes are
+// accepted.
+func TestPointDepthRejects(t *testing.T) {
+	mk := func(p ConvParams, act ActKind) *Conv {
+		t.Helper()
+		n := p.OutC * p.InC / max(p.Groups, 1) * p.KH * p.KW
+		var slope []float32
+		if act == ActPReLU {
+			slope = make([]float32, p.OutC)
+		}
+		c, err := NewConv(p, make([]float32, n), nil, act, slope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	pad1 := func(p ConvParams) ConvParams {
+		p.PadTop, p.PadLeft, p.PadBottom, p.PadRight = 1, 1, 1, 1
+		return p
+	}
+	pw := mk(ConvParams{InC: 4, OutC: 8, KH: 1, KW: 1}, ActNone)
+	dw := mk(pad1(ConvParams{InC: 8, OutC: 8, KH: 3, KW: 3, Groups: 8}), ActReLU)
+	if _, err := NewPointDepth(pw, dw, true); err != nil {
+		t.Fatalf("valid unit rejected: %v", err)
+	}
+	bad := []struct {
+		name   string
+		pw, dw *Conv
+	}{
+		{"pw 3x3", mk(pad1(ConvParams{InC: 4, OutC: 8, KH: 3, KW: 3}), ActNone), dw},
+		{"pw stride 2", mk(ConvParams{InC: 4, OutC: 8, KH: 1, KW: 1, StrideH: 2, StrideW: 2}, ActNone), dw},
+		{"dw channels", mk(ConvParams{InC: 4, OutC: 6, KH: 1, KW: 1}, ActNone), dw},
+		{"dw stride 2", pw, mk(pad1(ConvParams{InC: 8, OutC: 8, KH: 3, KW: 3, StrideH: 2, StrideW: 2, Groups: 8}), ActNone)},
+		{"dw unpadded", pw, mk(ConvParams{InC: 8, OutC: 8, KH: 3, KW: 3, Groups: 8}, ActNone)},
+		{"dw 5x5", pw, mk(ConvParams{InC: 8, OutC: 8, KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, Groups: 8}, ActNone)},
+		{"dw sigmoid", pw, mk(pad1(ConvParams{InC: 8, OutC: 8, KH: 3, KW: 3, Groups: 8}), ActSigmoid)},
+		{"dense second", pw, mk(ConvParams{InC: 8, OutC: 8, KH: 1, KW: 1}, ActNone)},
+		{"nil", nil, dw},
+	}
+	for _, b := range bad {
+		if _, err := NewPointDepth(b.pw, b.dw, false); err == nil {
+			t.Errorf("%s: accepted", b.name)
+		}
+	}
+}
+
+// TestPointDepthNoAllocs: after the first call, Run allocates nothing.
+func TestPointDepthNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	pw, _ := NewConv(ConvParams{InC: 16, OutC: 16, KH: 1, KW: 1}, ktRand(r, 256), ktRand(r, 16), ActNone, nil)
+	dw, _ := NewConv(ConvParams{InC: 16, OutC: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 16}, ktRand(r, 144), ktRand(r, 16), ActReLU, nil)
+	f, err := NewPointDepth(pw, dw, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := ktRand(r, 16*64*64), make([]float32, 16*32*32)
+	for _, p := range ktPools(t) {
+		ctx := &Ctx{Pool: p, Scratch: make([]float32, f.ScratchSize(64, 64))}
+		f.Run(ctx, in, 64, 64, out)
+		if n := testing.AllocsPerRun(5, func() { f.Run(ctx, in, 64, 64, out) }); n != 0 {
+			t.Errorf("threads=%d: %v allocations per run", p.Threads(), n)
+		}
+	}
+}
