@@ -27,6 +27,13 @@ func (s *Session) exec(st *step, inputs []*Tensor) {
 		for b := 0; b < sh[0]; b++ {
 			st.conv.Run(&s.ctx, x[b*inSz:(b+1)*inSz], sh[2], sh[3], out[b*outSz:(b+1)*outSz])
 		}
+	case "fg.PointDepth":
+		sh := st.inShape[0]
+		inSz := sh[1] * sh[2] * sh[3]
+		outSz := numel(st.outShape[1:])
+		for b := 0; b < sh[0]; b++ {
+			st.n.pd.Run(&s.ctx, x[b*inSz:(b+1)*inSz], sh[2], sh[3], out[b*outSz:(b+1)*outSz])
+		}
 	case "fg.Dense":
 		st.n.dense.Run(&s.ctx, x, st.rows, out)
 	case "MatMul":

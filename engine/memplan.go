@@ -189,6 +189,8 @@ func (m *Model) buildPlan(inShapes [][]int) (*plan, error) {
 		switch {
 		case st.conv != nil:
 			p.scratch = max(p.scratch, st.conv.ScratchSize(st.inShape[0][2], st.inShape[0][3]))
+		case st.n.op == "fg.PointDepth":
+			p.scratch = max(p.scratch, st.n.pd.ScratchSize(st.inShape[0][2], st.inShape[0][3]))
 		case st.n.op == "fg.Dense":
 			p.scratch = max(p.scratch, st.n.dense.ScratchSize(st.rows))
 		}

@@ -33,7 +33,8 @@ import (
 
 // Options controls Load. The zero value enables every optimisation.
 type Options struct {
-	// NoFusion disables BatchNormalization folding and activation fusion
+	// NoFusion disables BatchNormalization folding, activation fusion and
+	// the fusion of pointwise+depthwise units (fuse.go)
 	// (constant folding and no-op removal still happen). Useful to check
 	// that an optimisation is not what makes a result differ.
 	NoFusion bool
@@ -76,6 +77,11 @@ type node struct {
 	// fg.ChannelAffine: y = x*scale[c] + shift[c] along axis 1
 	// (a BatchNormalization with nothing to fold into).
 	scale, shift []float32
+
+	// fg.PointDepth: a 1×1 conv, a 3×3 depthwise conv and maybe a max
+	// pool computed together (fuse.go); detail describes them.
+	pd     *kernels.PointDepth
+	detail string
 }
 
 func (n *node) attr(name string) *weights.Attr {
@@ -133,6 +139,7 @@ type Model struct {
 	params     int64          // float parameters of the graph as loaded
 	foldedBN   int
 	fusedActs  int
+	fusedUnits int
 	droppedOps int
 	foldedOps  int
 }
@@ -263,6 +270,9 @@ func Load(m *weights.Model, opt Options) (*Model, error) {
 	}
 	if err := em.compile(); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if !opt.NoFusion {
+		em.fusePointDepth()
 	}
 	return em, nil
 }

@@ -228,8 +228,23 @@ func TestOptimisedGraph(t *testing.T) {
 					t.Errorf("%s runs at Run time", st.n)
 				}
 			}
-			t.Logf("ops %d → steps %d; folded BN %d, fused activations %d, arena %.1f MiB in %d buffers, scratch %d floats, %.1f MMACs",
-				sum(m.origOps), len(p.steps), m.foldedBN, m.fusedActs, float64(p.arena)*4/(1<<20), len(p.slotSize), p.scratch, float64(p.macs)/1e6)
+			// YuNet is built of 1×1 + depthwise units; each must run fused.
+			if strings.HasPrefix(nw.name, "yunet") {
+				units := 0
+				for _, n := range m.nodes {
+					if n.op == "Conv" && n.conv != nil && n.conv.Params().KH == 1 && n.conv.Params().Groups == 1 {
+						t.Errorf("%s: 1x1 convolution not fused with a depthwise one", n)
+					}
+					if n.op == "fg.PointDepth" {
+						units++
+					}
+				}
+				if units != m.fusedUnits || units == 0 {
+					t.Errorf("%d fg.PointDepth nodes, %d fused units counted", units, m.fusedUnits)
+				}
+			}
+			t.Logf("ops %d → steps %d; folded BN %d, fused activations %d, fused 1x1+depthwise units %d, arena %.1f MiB in %d buffers, scratch %d floats, %.1f MMACs",
+				sum(m.origOps), len(p.steps), m.foldedBN, m.fusedActs, m.fusedUnits, float64(p.arena)*4/(1<<20), len(p.slotSize), p.scratch, float64(p.macs)/1e6)
 		})
 	}
 }

@@ -14,6 +14,7 @@ type Stats struct {
 	Params       int64          // float parameters in the graph as loaded
 	FoldedBN     int            // BatchNormalizations folded into a Conv or Dense
 	FusedActs    int            // activations moved into a GEMM epilogue
+	FusedUnits   int            // 1×1 + depthwise (+ max pool) chains run as one fg.PointDepth
 	FoldedConsts int            // nodes evaluated at load time
 	DroppedNoOps int            // Identity/Dropout nodes removed
 
@@ -44,7 +45,7 @@ type StepInfo struct {
 func (m *Model) Stats(inShapes [][]int) (*Stats, error) {
 	st := &Stats{
 		Ops: map[string]int{}, OptimizedOps: map[string]int{}, Params: m.params,
-		FoldedBN: m.foldedBN, FusedActs: m.fusedActs, FoldedConsts: m.foldedOps, DroppedNoOps: m.droppedOps,
+		FoldedBN: m.foldedBN, FusedActs: m.fusedActs, FusedUnits: m.fusedUnits, FoldedConsts: m.foldedOps, DroppedNoOps: m.droppedOps,
 	}
 	for k, v := range m.origOps {
 		st.Ops[k] = v
@@ -117,6 +118,8 @@ func (st *step) detail() string {
 		return d + actName(n.act)
 	case "fg.Dense":
 		return fmt.Sprintf("%dx%d", n.denseK, n.denseN) + actName(n.act)
+	case "fg.PointDepth":
+		return n.detail
 	}
 	return ""
 }

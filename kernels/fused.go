@@ -87,7 +87,8 @@ func (f *PointDepth) workScratch(h, w int) (t, u, g int) {
 	if f.pool {
 		u = c * r * w
 	}
-	g = gemmBlockScratch(f.pw.a[0].kern, f.pw.a[0].k, gemmColBlock(f.pw.a[0].kern.nr, r*w, 1))
+	// A band's first strip computes up to r+2 rows.
+	g = gemmBlockScratch(f.pw.a[0].kern, f.pw.a[0].k, gemmColBlock(f.pw.a[0].kern.nr, (r+2)*w, 1))
 	return t, u, g
 }
 
@@ -249,18 +250,41 @@ func (f *PointDepth) depthwiseStrip(ch int, tc []float32, w, rs int, dst []float
 			s = slope
 		}
 		row(dst[1:rs*w-1], tc, tc[w:], tc[2*w:], (*[9]float32)(k), 1, bias, s, activate)
-		for y := 0; y < rs; y++ {
-			orow := dst[y*w : (y+1)*w]
-			depthwiseBorder3x3(tc, w, k, bias, orow, y, 0, 3, 1, 1, 0, 1)
-			depthwiseBorder3x3(tc, w, k, bias, orow, y, 0, 3, 1, 1, w-1, w)
-			activateRow(orow[:1], act, slope)
-			activateRow(orow[w-1:], act, slope)
-		}
+		dwEdgeColumns(dst, tc, w, rs, (*[9]float32)(k), bias, act, slope)
 		return
 	}
 	for y := 0; y < rs; y++ {
 		orow := dst[y*w : (y+1)*w]
 		depthwiseBorder3x3(tc, w, k, bias, orow, y, 0, 3, 1, 1, 0, w)
 		activateRow(orow, act, slope)
+	}
+}
+
+// dwEdgeColumns computes columns 0 and w-1 (w ≥ 2) of rs output rows of a
+// 3×3 stride-1 depthwise convolution padded by one column each side, from
+// the rs+2 input rows in t (pitch w): the two columns the long-row trick
+// gets wrong. Only the taps inside the row are summed, with no bounds
+// checks, since on 20-80 wide planes these columns cost as much as the
+// vector kernel's whole interior when done with the general border code.
+func dwEdgeColumns(dst, t []float32, w, rs int, k *[9]float32, bias float32, act ActKind, slope float32) {
+	k0, k1, k2, k3, k4, k5, k6, k7, k8 := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
+	fix := func(v float32) float32 {
+		switch act {
+		case ActReLU:
+			return max(v, 0)
+		case ActPReLU:
+			if v < 0 {
+				return v * slope
+			}
+		}
+		return v
+	}
+	for y := 0; y < rs; y++ {
+		a := t[y*w : y*w+w : y*w+w]
+		b := t[(y+1)*w : (y+1)*w+w : (y+1)*w+w]
+		c := t[(y+2)*w : (y+2)*w+w : (y+2)*w+w]
+		o := dst[y*w : y*w+w : y*w+w]
+		o[0] = fix(bias + a[0]*k1 + a[1]*k2 + b[0]*k4 + b[1]*k5 + c[0]*k7 + c[1]*k8)
+		o[w-1] = fix(bias + a[w-2]*k0 + a[w-1]*k1 + b[w-2]*k3 + b[w-1]*k4 + c[w-2]*k6 + c[w-1]*k7)
 	}
 }
