@@ -88,20 +88,25 @@ func dwKernels(avx512 bool) []byte {
 		w.WriteString("\n")
 	}
 
-	// Stride 1: three partial sums (one per input row) keep the FMA chains short.
-	prologue("dw3x3s1"+isa, 1)
-	w.l("VMOVAPS %s, %s", v(6), v(0))
-	w.l("VMULPS (%s), %s, %s", rows[1], kr(3), v(1))
-	w.l("VMULPS (%s), %s, %s", rows[2], kr(6), v(2))
-	w.l("VFMADD231PS (%s), %s, %s", rows[0], kr(0), v(0))
-	for kx := 1; kx < 3; kx++ {
-		for ky := 0; ky < 3; ky++ {
-			w.l("VFMADD231PS %d(%s), %s, %s", 4*kx, rows[ky], kr(3*ky+kx), v(ky))
+	if avx512 {
+		dwS1AVX512(w, v, kr, rows, prologue, epilogue)
+	} else {
+		// Stride 1: three partial sums (one per input row) keep the FMA
+		// chains short.
+		prologue("dw3x3s1"+isa, 1)
+		w.l("VMOVAPS %s, %s", v(6), v(0))
+		w.l("VMULPS (%s), %s, %s", rows[1], kr(3), v(1))
+		w.l("VMULPS (%s), %s, %s", rows[2], kr(6), v(2))
+		w.l("VFMADD231PS (%s), %s, %s", rows[0], kr(0), v(0))
+		for kx := 1; kx < 3; kx++ {
+			for ky := 0; ky < 3; ky++ {
+				w.l("VFMADD231PS %d(%s), %s, %s", 4*kx, rows[ky], kr(3*ky+kx), v(ky))
+			}
 		}
+		w.l("VADDPS %s, %s, %s", v(1), v(0), v(0))
+		w.l("VADDPS %s, %s, %s", v(2), v(0), v(0))
+		epilogue(v(0), 1, v(3), v(4), v(5))
 	}
-	w.l("VADDPS %s, %s, %s", v(1), v(0), v(0))
-	w.l("VADDPS %s, %s, %s", v(2), v(0), v(0))
-	epilogue(v(0), 1, v(3), v(4), v(5))
 
 	// Stride 2: de-interleave 2W inputs into the even taps (kx=0), odd taps
 	// (kx=1) and even taps shifted by one (kx=2).
@@ -241,4 +246,83 @@ func neonDW() []byte {
 	w.word(fadd4s(3, 3, 5))
 	epilogue()
 	return w.Bytes()
+}
+
+// dwS1AVX512 writes dw3x3s1AVX512. Loading the taps at x+1 and x+2
+// directly, as the AVX2 kernel does, makes six of the nine loads per block
+// straddle two cache lines (a 64-byte vector at a 4-byte offset always
+// does), which halves their throughput. Instead each row is loaded once per
+// block, aligned with the block, and the shifted taps are cut from it and
+// the next block's vector with VALIGND; the next vector is carried to the
+// following block. The last block loads only the two values of the next
+// vector it needs (a zero-masked load, which cannot fault on the rest), so
+// the kernel reads exactly the taps, like the others. The activation
+// constants live in registers 16 and 17.
+func dwS1AVX512(w *asm, v func(int) string, kr func(int) string, rows []string,
+	prologue func(string, int), epilogue func(string, int, string, string, string)) {
+	prologue("dw3x3s1AVX512", 1)
+	// The prologue has set up the weights and the loop label; the current
+	// vectors of the three rows are loaded before the loop, so jump over
+	// the in-loop start to do that once.
+	w.l("JMP s1first")
+	w.label("s1next")
+	w.l("CMPQ CX, $1")
+	w.l("JEQ s1last")
+	for ky, r := range rows {
+		w.l("VMOVUPS 64(%s), Z%d", r, 21+ky)
+	}
+	w.l("JMP s1body")
+	w.label("s1last")
+	for ky, r := range rows {
+		w.l("VMOVUPS.Z 64(%s), K1, Z%d", r, 21+ky)
+	}
+	w.label("s1body")
+	// Z0: bias + row 0 + row 2; Z1: row 1 (two chains, one add).
+	w.l("VMOVAPS %s, Z0", v(6))
+	w.l("VMULPS Z19, %s, Z1", kr(3))
+	w.l("VFMADD231PS Z18, %s, Z0", kr(0))
+	w.l("VFMADD231PS Z20, %s, Z0", kr(6))
+	for kx := 1; kx < 3; kx++ {
+		for ky := 0; ky < 3; ky++ {
+			w.l("VALIGND $%d, Z%d, Z%d, Z%d", kx, 18+ky, 21+ky, 24+ky)
+		}
+		for ky := 0; ky < 3; ky++ {
+			acc := "Z0"
+			if ky == 1 {
+				acc = "Z1"
+			}
+			w.l("VFMADD231PS Z%d, %s, %s", 24+ky, kr(3*ky+kx), acc)
+		}
+	}
+	w.l("VADDPS Z1, Z0, Z0")
+	for ky := range rows {
+		w.l("VMOVAPS Z%d, Z%d", 21+ky, 18+ky)
+	}
+	w.l("TESTQ $1, R11")
+	w.l("JZ s1store")
+	w.l("VMINPS Z16, Z0, Z5")
+	w.l("VMAXPS Z16, Z0, Z0")
+	w.l("VFMADD231PS Z17, Z5, Z0")
+	w.label("s1store")
+	w.l("VMOVUPS Z0, (DI)")
+	w.l("ADDQ $64, DI")
+	for _, r := range rows {
+		w.l("ADDQ $64, %s", r)
+	}
+	w.l("DECQ CX")
+	w.l("JNZ s1next")
+	w.l("JMP done")
+	w.label("s1first")
+	w.l("VPXORD Z16, Z16, Z16")
+	w.l("VBROADCASTSS slope+52(FP), Z17")
+	w.l("MOVL $3, AX")
+	w.l("KMOVW AX, K1")
+	for ky, r := range rows {
+		w.l("VMOVUPS (%s), Z%d", r, 18+ky)
+	}
+	w.l("JMP s1next")
+	w.label("done")
+	w.l("VZEROUPPER")
+	w.l("RET")
+	w.WriteString("\n")
 }
