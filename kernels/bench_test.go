@@ -112,3 +112,50 @@ func BenchmarkDense(b *testing.B) {
 		})
 	}
 }
+
+// The first layers of the face networks: a 3×3 stride-2 convolution on the
+// 3-channel image (YuNet at 640×640, MobileFaceNet at 112×112, MiniFASNet at
+// 80×80), run through the public Conv API at every level.
+var ktBenchFirstConvs = []struct {
+	name     string
+	outC     int
+	inH, inW int
+	act      ActKind
+}{
+	{"yunet640-3to16", 16, 640, 640, ActReLU},
+	{"mobilefacenet112-3to64", 64, 112, 112, ActPReLU},
+	{"minifasnet80-3to32", 32, 80, 80, ActPReLU},
+}
+
+func BenchmarkFirstConv(b *testing.B) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, bc := range ktBenchFirstConvs {
+		p := ConvParams{InC: 3, OutC: bc.outC, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
+		w, bias, slope := ktRand(r, bc.outC*27), ktRand(r, bc.outC), ktRand(r, bc.outC)
+		in := ktRand(r, 3*bc.inH*bc.inW)
+		oh, ow := p.OutSize(bc.inH, bc.inW)
+		out := make([]float32, bc.outC*oh*ow)
+		flops := 2 * float64(bc.outC*oh*ow*27)
+		for _, level := range Levels() {
+			for _, pool := range ktBenchPools(b) {
+				b.Run(fmt.Sprintf("%s/%s/threads%d", bc.name, level, pool.Threads()), func(b *testing.B) {
+					restore, err := SetLevel(level)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer restore()
+					conv, err := NewConv(p, w, bias, bc.act, slope)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ctx := &Ctx{Pool: pool, Scratch: make([]float32, conv.ScratchSize(bc.inH, bc.inW))}
+					cpu0 := ktCPUSeconds()
+					for b.Loop() {
+						conv.Run(ctx, in, bc.inH, bc.inW, out)
+					}
+					ktReport(b, flops, cpu0)
+				})
+			}
+		}
+	}
+}

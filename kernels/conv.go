@@ -54,6 +54,7 @@ const (
 	convIm2col               // general: im2col written into packed B panels, then GEMM
 	convDepthwise            // groups == InC == OutC: one filter per channel
 	convGroupedDirect        // many groups of ≤ groupedDirectMax channels: summed depthwise passes
+	convFirst                // 3×3 stride 2 on ≤ 4 channels (a first layer): direct, see firstconv.go
 )
 
 // groupedDirectMax is the largest number of input and of output channels
@@ -71,7 +72,8 @@ const groupedDirectMax = 4
 // with Mg = OutC/Groups rows, p = (ci, ky, kx) over InC/Groups × KH × KW, and
 // B[p, ·] the input pixel under tap (ky, kx) of channel ci (zero in the
 // padding). For 1×1 stride-1 unpadded convolutions B is the input itself.
-// Depthwise convolutions (one filter per channel) bypass GEMM entirely.
+// Depthwise convolutions (one filter per channel) bypass GEMM entirely, and
+// so do first layers (3×3 stride 2 on the image, firstconv.go).
 type Conv struct {
 	p     ConvParams
 	kind  int
@@ -79,7 +81,8 @@ type Conv struct {
 	w     []float32  // depthwise: OutC × KH·KW
 	bias  []float32  // nil or OutC
 	act   ActKind
-	slope []float32 // OutC for PReLU
+	slope []float32    // OutC for PReLU
+	first *firstPacked // convFirst
 }
 
 // NewConv validates p and packs the weights w (and copies bias and slope,
@@ -122,6 +125,10 @@ func NewConv(p ConvParams, w, bias []float32, act ActKind, slope []float32) (*Co
 		c.kind = convDepthwise
 		c.w = append([]float32(nil), w...)
 		return c, nil
+	case firstConvOK(&p):
+		c.kind = convFirst
+		c.first = packFirst(&p, w, bias, act, slope)
+		return c, nil
 	case p.Groups > 1 && cin <= groupedDirectMax && p.OutC/p.Groups <= groupedDirectMax:
 		c.kind = convGroupedDirect
 		c.w = append([]float32(nil), w...)
@@ -161,6 +168,9 @@ func (c *Conv) ScratchSize(inH, inW int) int {
 	if oh*ow == 0 {
 		return 0
 	}
+	if c.kind == convFirst {
+		return c.firstScratch(inH, inW)
+	}
 	return gemmWorkerScratch(c.a[0].kern, c.a[0].k, oh*ow, 1) + c.splitSize(inH, inW)
 }
 
@@ -186,6 +196,10 @@ func (c *Conv) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
 	}
 	if c.kind == convDepthwise || c.kind == convGroupedDirect {
 		c.runDepthwise(ctx, in, inH, inW, out, outH, outW)
+		return
+	}
+	if c.kind == convFirst {
+		c.runFirst(ctx, in, inH, inW, out, outH, outW)
 		return
 	}
 	cin := p.InC / p.Groups

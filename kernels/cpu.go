@@ -19,6 +19,7 @@ type cpuLevel struct {
 	deint     deintRowFunc
 	add       addRowFunc
 	prelu     preluRowFunc
+	first     firstKernel // zero: firstKernelGo
 }
 
 // addRowFunc sets out[i] = a[i] + b[i] for i < len(out); a and b hold at
@@ -181,9 +182,13 @@ func SetLevel(name string) (restore func(), err error) {
 			return nil, fmt.Errorf("kernels: level %q not supported here (have %s)", name, strings.Join(Levels(), ", "))
 		}
 		prevName, prevGemm, prevDW, prevMax, prevDeint := curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow
-		prevAdd, prevPReLU := addRow, preluRow
+		prevAdd, prevPReLU, prevFirst := addRow, preluRow, firstConvKern
 		curLevel, gemmKernel, dwRow3x3 = l.name, l.gemm, l.dw3x3
 		maxRow2x2, deintRow, addRow, preluRow = max2x2RowGo, deintRowGo, addRowGo, preluRowGo
+		firstConvKern = firstKernelGo
+		if l.first.ocb > 0 {
+			firstConvKern = l.first
+		}
 		if l.add != nil {
 			addRow = l.add
 		}
@@ -198,7 +203,7 @@ func SetLevel(name string) (restore func(), err error) {
 		}
 		return func() {
 			curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow = prevName, prevGemm, prevDW, prevMax, prevDeint
-			addRow, preluRow = prevAdd, prevPReLU
+			addRow, preluRow, firstConvKern = prevAdd, prevPReLU, prevFirst
 		}, nil
 	}
 	return nil, fmt.Errorf("kernels: unknown level %q (have %s)", name, strings.Join(Levels(), ", "))

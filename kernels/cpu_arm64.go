@@ -14,6 +14,7 @@ func archLevels() []cpuLevel {
 		deint:     func(even, odd, row []float32) { deintBlocks(4, deintNEON, even, odd, row) },
 		add:       func(out, a, b []float32) { addBlocks(4, addRowNEON, out, a, b) },
 		prelu:     func(x []float32, slope float32) { preluBlocks(4, preluRowNEON, x, slope) },
+		first:     firstKernel{name: "neon 16x4", ocb: 16, width: 4, fn: firstConvNEON},
 	}}
 }
 
@@ -53,3 +54,9 @@ func addRowNEON(out, a, b *float32, blocks int)
 
 //go:noescape
 func preluRowNEON(x *float32, blocks int, slope float32)
+
+// firstConvNEON is a firstBlockFunc of 16 channels × 4 outputs
+// (firstconv_neon_arm64.s).
+//
+//go:noescape
+func firstConvNEON(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint)

@@ -258,6 +258,7 @@ type ctxJobs struct {
 	pool  poolJob
 	dense denseJob
 	split splitJob
+	first firstJob
 
 	binary    binaryJob
 	transpose transposeJob

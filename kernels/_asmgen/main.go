@@ -39,6 +39,9 @@ func main() {
 		"elt_avx2_amd64.s":          eltKernels(false),
 		"elt_avx512_amd64.s":        eltKernels(true),
 		"elt_neon_arm64.s":          neonElt(),
+		"firstconv_avx2_amd64.s":    firstKernels(false),
+		"firstconv_avx512_amd64.s":  firstKernels(true),
+		"firstconv_neon_arm64.s":    neonFirst(),
 	}
 	for name, src := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), src, 0o644); err != nil {
