@@ -76,6 +76,8 @@ func TestPointDepth(t *testing.T) {
 		{8, 24, 97, 3, ActReLU, ActPReLU, true},
 		{16, 16, 160, 64, ActNone, ActReLU, true}, // many strips per band
 		{24, 8, 129, 150, ActNone, ActReLU, false},
+		{32, 16, 32, 32, ActNone, ActReLU, false}, // input rows copied (stripCopies)
+		{40, 8, 64, 48, ActReLU, ActPReLU, true},
 	}
 	r := rand.New(rand.NewPCG(3, 9))
 	pools := ktPools(t)
@@ -183,5 +185,54 @@ func TestPointDepthNoAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(5, func() { f.Run(ctx, in, 64, 64, out) }); n != 0 {
 			t.Errorf("threads=%d: %v allocations per run", p.Threads(), n)
 		}
+	}
+}
+
+// BenchmarkPointDepth times YuNet 640's fused units on one thread, in
+// GFLOP/s of the 1×1 and depthwise work together.
+//
+//	go test -run X -bench PointDepth ./kernels/
+func BenchmarkPointDepth(b *testing.B) {
+	units := []struct {
+		inC, c, h, w int
+		pool         bool
+	}{
+		{16, 16, 320, 320, true},
+		{16, 16, 160, 160, false},
+		{16, 32, 160, 160, false},
+		{32, 32, 160, 160, false},
+		{32, 64, 160, 160, true},
+		{64, 64, 80, 80, false},
+		{64, 64, 40, 40, false},
+		{64, 64, 20, 20, false},
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, u := range units {
+		pw, err := NewConv(ConvParams{InC: u.inC, OutC: u.c, KH: 1, KW: 1}, ktRand(r, u.inC*u.c), ktRand(r, u.c), ActNone, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dw, err := NewConv(ConvParams{InC: u.c, OutC: u.c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: u.c}, ktRand(r, 9*u.c), ktRand(r, u.c), ActReLU, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := NewPointDepth(pw, dw, u.pool)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, oh, ow := f.OutShape(u.h, u.w)
+		in, out := ktRand(r, u.inC*u.h*u.w), make([]float32, c*oh*ow)
+		ctx := &Ctx{Scratch: make([]float32, f.ScratchSize(u.h, u.w))}
+		name := fmt.Sprintf("%dx%dx%d-%d", u.inC, u.h, u.w, u.c)
+		if u.pool {
+			name += "-pool"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				f.Run(ctx, in, u.h, u.w, out)
+			}
+			flops := 2 * float64(u.h*u.w*u.c*(u.inC+9))
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }
