@@ -135,13 +135,19 @@ func (f *PointDepth) Run(ctx *Ctx, in []float32, h, w int, out []float32) {
 		return
 	}
 	r := f.stripRows(h, w)
+	threads := ctx.pool().Threads()
+	if threads > 1 {
+		// Planes of fewer strips than threads: one equal strip per thread
+		// (even, for pooling), not one big and one small.
+		per := (h + threads - 1) / threads
+		r = min(r, max(per+per%2, 2))
+	}
 	strips := (h + r - 1) / r
 	j := &ctx.jobsFor().pwdw
 	*j = pointDepthJob{f: f, pool: ctx.pool(), in: in, out: out, h: h, w: w, r: r, gemm: j.gemm}
 	if ctx != nil {
 		j.serial = ctx.Scratch
 	}
-	threads := ctx.pool().Threads()
 	if len(j.gemm) < threads {
 		j.gemm = make([]gemmJob, threads)
 	}

@@ -188,8 +188,8 @@ func TestPointDepthNoAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkPointDepth times YuNet 640's fused units on one thread, in
-// GFLOP/s of the 1×1 and depthwise work together.
+// BenchmarkPointDepth times YuNet 640's fused units on one and on two
+// threads, in GFLOP/s of the 1×1 and depthwise work together.
 //
 //	go test -run X -bench PointDepth ./kernels/
 func BenchmarkPointDepth(b *testing.B) {
@@ -207,6 +207,8 @@ func BenchmarkPointDepth(b *testing.B) {
 		{64, 64, 20, 20, false},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
+	p2 := NewPool(2)
+	defer p2.Close()
 	for _, u := range units {
 		pw, err := NewConv(ConvParams{InC: u.inC, OutC: u.c, KH: 1, KW: 1}, ktRand(r, u.inC*u.c), ktRand(r, u.c), ActNone, nil)
 		if err != nil {
@@ -222,17 +224,30 @@ func BenchmarkPointDepth(b *testing.B) {
 		}
 		c, oh, ow := f.OutShape(u.h, u.w)
 		in, out := ktRand(r, u.inC*u.h*u.w), make([]float32, c*oh*ow)
-		ctx := &Ctx{Scratch: make([]float32, f.ScratchSize(u.h, u.w))}
-		name := fmt.Sprintf("%dx%dx%d-%d", u.inC, u.h, u.w, u.c)
-		if u.pool {
-			name += "-pool"
-		}
-		b.Run(name, func(b *testing.B) {
-			for b.Loop() {
-				f.Run(ctx, in, u.h, u.w, out)
+		for _, pool := range []*Pool{nil, p2} {
+			ctx := &Ctx{Pool: pool, Scratch: make([]float32, f.ScratchSize(u.h, u.w))}
+			name := fmt.Sprintf("%dx%dx%d-%d", u.inC, u.h, u.w, u.c)
+			if u.pool {
+				name += "-pool"
 			}
-			flops := 2 * float64(u.h*u.w*u.c*(u.inC+9))
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+			b.Run(fmt.Sprintf("%s/threads=%d", name, pool.Threads()), func(b *testing.B) {
+				for b.Loop() {
+					f.Run(ctx, in, u.h, u.w, out)
+				}
+				flops := 2 * float64(u.h*u.w*u.c*(u.inC+9))
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
+}
+
+// BenchmarkResizeNearest2x times YuNet 640's FPN up-sampling (64×40×40 to
+// 80×80, nearest) on one thread.
+func BenchmarkResizeNearest2x(b *testing.B) {
+	p := ResizeParams{Mode: "nearest", CoordMode: "asymmetric", NearestMode: "floor", ScaleH: 2, ScaleW: 2}
+	in, out := make([]float32, 64*40*40), make([]float32, 64*80*80)
+	for b.Loop() {
+		Resize(p, in, 64, 40, 40, out, 80, 80)
+	}
+	b.ReportMetric(float64(len(out))*4*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
