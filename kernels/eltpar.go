@@ -62,7 +62,5 @@ func Sigmoid(ctx *Ctx, x, out []float32) {
 type sigmoidJob struct{ x, out []float32 }
 
 func (j *sigmoidJob) run(_, lo, hi int) {
-	for i, v := range j.x[lo:hi] {
-		j.out[lo+i] = sigmoid(v)
-	}
+	sigmoidRow(j.out[lo:hi], j.x[lo:hi])
 }

@@ -554,3 +554,25 @@ func ktSameBits(t *testing.T, name string, got, want []float32) {
 		}
 	}
 }
+
+// BenchmarkResizeNearest2x times YuNet 640's FPN up-sampling (64×40×40 to
+// 80×80, nearest) on one thread.
+func BenchmarkResizeNearest2x(b *testing.B) {
+	p := ResizeParams{Mode: "nearest", CoordMode: "asymmetric", NearestMode: "floor", ScaleH: 2, ScaleW: 2}
+	in, out := make([]float32, 64*40*40), make([]float32, 64*80*80)
+	for b.Loop() {
+		Resize(p, in, 64, 40, 40, out, 80, 80)
+	}
+	b.ReportMetric(float64(len(out))*4*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+// BenchmarkSigmoid times the sigmoid of YuNet 640's largest score map
+// (6400 values) on one thread.
+func BenchmarkSigmoid(b *testing.B) {
+	x := ktRand(rand.New(rand.NewPCG(1, 1)), 6400)
+	out := make([]float32, len(x))
+	for b.Loop() {
+		Sigmoid(nil, x, out)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(x)), "ns/value")
+}

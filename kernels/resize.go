@@ -199,9 +199,13 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 		}
 		return
 	}
+	// double: every input column is repeated twice (FPN up-sampling by
+	// 2), which a plain loop does without the table lookups.
+	double := table && outW == 2*inW
 	if table {
 		for ow := 0; ow < outW; ow++ {
 			x0s[ow] = int32(ax.nearestIndex(ow))
+			double = double && int(x0s[ow]) == ow/2
 		}
 	}
 	for ch := 0; ch < c; ch++ {
@@ -218,6 +222,13 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 			}
 			prev = iy
 			row := src[iy*inW : (iy+1)*inW]
+			if double {
+				for i, v := range row {
+					d := drow[2*i : 2*i+2 : 2*i+2]
+					d[0], d[1] = v, v
+				}
+				continue
+			}
 			if table {
 				for ow, x := range x0s[:outW] {
 					drow[ow] = row[x]
