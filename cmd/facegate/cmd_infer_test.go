@@ -111,8 +111,9 @@ func TestInferBinary(t *testing.T) {
 	}
 
 	prof := runBin(t, bin, "infer", "--model", fas, "--out", filepath.Join(tmp, "fas"), "--time", "2", "--profile", in)
-	if !regexp.MustCompile(`(?m)^Conv +49 `).MatchString(prof) {
-		t.Errorf("--profile does not list MiniFASNetV2's 49 convolutions per run:\n%s", prof)
+	// MiniFASNetV2's 49 convolutions: 12 1x1+depthwise pairs run fused.
+	if !regexp.MustCompile(`(?m)^Conv +25 `).MatchString(prof) || !regexp.MustCompile(`(?m)^fg.PointDepth +12 `).MatchString(prof) {
+		t.Errorf("--profile does not list MiniFASNetV2's 49 convolutions per run (25 + 12 fused pairs):\n%s", prof)
 	}
 
 	insp := runBin(t, bin, "inspect", fgw, "--shape", "1,3,640,640", "--steps")
