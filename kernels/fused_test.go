@@ -240,14 +240,3 @@ func BenchmarkPointDepth(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkResizeNearest2x times YuNet 640's FPN up-sampling (64×40×40 to
-// 80×80, nearest) on one thread.
-func BenchmarkResizeNearest2x(b *testing.B) {
-	p := ResizeParams{Mode: "nearest", CoordMode: "asymmetric", NearestMode: "floor", ScaleH: 2, ScaleW: 2}
-	in, out := make([]float32, 64*40*40), make([]float32, 64*80*80)
-	for b.Loop() {
-		Resize(p, in, 64, 40, 40, out, 80, 80)
-	}
-	b.ReportMetric(float64(len(out))*4*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
-}
