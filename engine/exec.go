@@ -34,6 +34,12 @@ func (s *Session) exec(st *step, inputs []*Tensor) {
 		for b := 0; b < sh[0]; b++ {
 			st.n.pd.Run(&s.ctx, x[b*inSz:(b+1)*inSz], sh[2], sh[3], out[b*outSz:(b+1)*outSz])
 		}
+	case "fg.ChannelSlice":
+		c0, c1 := st.n.sliceC0, st.n.sliceC1
+		blk := (c1 - c0) * st.inner
+		for b := 0; b < st.outer; b++ {
+			copy(out[b*blk:(b+1)*blk], x[(b*st.axisLen+c0)*st.inner:(b*st.axisLen+c1)*st.inner])
+		}
 	case "fg.Dense":
 		st.n.dense.Run(&s.ctx, x, st.rows, out)
 	case "MatMul":

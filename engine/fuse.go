@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/facegate/facegate/kernels"
+import (
+	"fmt"
+
+	"github.com/facegate/facegate/kernels"
+)
 
 // fusePointDepth replaces each chain
 //
@@ -81,4 +85,70 @@ func isMaxPool2x2(n *node) bool {
 	}
 	ap := n.attrString("auto_pad", "NOTSET")
 	return (ap == "NOTSET" || ap == "" || ap == "VALID") && n.attrInt("ceil_mode", 0) == 0
+}
+
+// stackSiblings merges fg.PointDepth nodes (without pool) that read the
+// same value into one node computing all their channels
+// (kernels.StackPointDepth), followed by one fg.ChannelSlice per original
+// node that copies its channels out. YuNet's four heads per scale (1, 1, 4
+// and 10 channels) run as one 16-channel unit: one GEMM whose rows fill the
+// micro-kernel's tiles instead of four mostly empty ones.
+func (m *Model) stackSiblings() {
+	groups := map[int][]*node{}
+	var order []int
+	for _, n := range m.nodes {
+		if n.op != "fg.PointDepth" || n.pd.Pool() {
+			continue
+		}
+		x := n.in[0]
+		if groups[x] == nil {
+			order = append(order, x)
+		}
+		groups[x] = append(groups[x], n)
+	}
+	replace := map[*node][]*node{} // first node of a group → its replacement
+	dead := map[*node]bool{}
+	for _, x := range order {
+		g := groups[x]
+		if len(g) < 2 {
+			continue
+		}
+		units := make([]*kernels.PointDepth, len(g))
+		for k, n := range g {
+			units[k] = n.pd
+		}
+		pd, err := kernels.StackPointDepth(units...)
+		if err != nil {
+			continue // different activations: leave them apart
+		}
+		id := len(m.values)
+		m.values = append(m.values, value{name: g[0].name + "/stacked", input: -1})
+		stacked := &node{name: g[0].name + "/stacked", op: "fg.PointDepth", in: []int{x}, out: []int{id},
+			conv: g[0].conv, pd: pd, detail: fmt.Sprintf("%d units stacked: %s", len(g), g[0].detail)}
+		seq := []*node{stacked}
+		c0 := 0
+		for _, n := range g {
+			c, _, _ := n.pd.OutShape(1, 1)
+			seq = append(seq, &node{name: n.name, op: "fg.ChannelSlice", in: []int{id}, out: n.out,
+				sliceC0: c0, sliceC1: c0 + c})
+			c0 += c
+			dead[n] = true
+		}
+		replace[g[0]] = seq
+		m.stackedUnits += len(g)
+	}
+	if len(replace) == 0 {
+		return
+	}
+	var nodes []*node
+	for _, n := range m.nodes {
+		if seq, ok := replace[n]; ok {
+			nodes = append(nodes, seq...)
+			continue
+		}
+		if !dead[n] {
+			nodes = append(nodes, n)
+		}
+	}
+	m.nodes = nodes
 }

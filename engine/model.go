@@ -82,6 +82,9 @@ type node struct {
 	// pool computed together (fuse.go); detail describes them.
 	pd     *kernels.PointDepth
 	detail string
+
+	// fg.ChannelSlice: channels [sliceC0, sliceC1) of the input.
+	sliceC0, sliceC1 int
 }
 
 func (n *node) attr(name string) *weights.Attr {
@@ -135,13 +138,14 @@ type Model struct {
 	nodes   []*node
 	opset   int
 
-	origOps    map[string]int // operator histogram of the graph as loaded
-	params     int64          // float parameters of the graph as loaded
-	foldedBN   int
-	fusedActs  int
-	fusedUnits int
-	droppedOps int
-	foldedOps  int
+	origOps      map[string]int // operator histogram of the graph as loaded
+	params       int64          // float parameters of the graph as loaded
+	foldedBN     int
+	fusedActs    int
+	fusedUnits   int
+	stackedUnits int
+	droppedOps   int
+	foldedOps    int
 }
 
 // Meta returns the model's metadata.
@@ -273,6 +277,7 @@ func Load(m *weights.Model, opt Options) (*Model, error) {
 	}
 	if !opt.NoFusion {
 		em.fusePointDepth()
+		em.stackSiblings()
 	}
 	return em, nil
 }

@@ -194,6 +194,12 @@ func (m *Model) inferStep(n *node, si *shapeInfo) (step, error) {
 		}
 		st.outShape = []int{x[0], c, oh, ow}
 		st.macs = int64(x[0]) * int64(x[2]*x[3]) * int64(c) * int64(pw.InC+9)
+	case "fg.ChannelSlice":
+		if len(x) < 2 || x[1] < n.sliceC1 {
+			return fail("input shape %v has fewer than %d channels", x, n.sliceC1)
+		}
+		st.outShape = append([]int{x[0], n.sliceC1 - n.sliceC0}, x[2:]...)
+		st.outer, st.axisLen, st.inner = x[0], x[1], numel(x[2:])
 	case "fg.Dense":
 		if len(x) < 1 || x[len(x)-1] != n.denseK {
 			return fail("input shape %v, want last dimension %d", x, n.denseK)

@@ -239,12 +239,14 @@ func TestOptimisedGraph(t *testing.T) {
 						units++
 					}
 				}
-				if units != m.fusedUnits || units == 0 {
-					t.Errorf("%d fg.PointDepth nodes, %d fused units counted", units, m.fusedUnits)
+				// 26 units, of which the 4 heads of each of the 3 scales are
+				// stacked into one: 14 + 3 steps.
+				if m.fusedUnits != 26 || m.stackedUnits != 12 || units != 17 {
+					t.Errorf("%d fg.PointDepth nodes, %d fused and %d stacked units; want 17, 26, 12", units, m.fusedUnits, m.stackedUnits)
 				}
 			}
-			t.Logf("ops %d → steps %d; folded BN %d, fused activations %d, fused 1x1+depthwise units %d, arena %.1f MiB in %d buffers, scratch %d floats, %.1f MMACs",
-				sum(m.origOps), len(p.steps), m.foldedBN, m.fusedActs, m.fusedUnits, float64(p.arena)*4/(1<<20), len(p.slotSize), p.scratch, float64(p.macs)/1e6)
+			t.Logf("ops %d → steps %d; folded BN %d, fused activations %d, fused 1x1+depthwise units %d (%d stacked), arena %.1f MiB in %d buffers, scratch %d floats, %.1f MMACs",
+				sum(m.origOps), len(p.steps), m.foldedBN, m.fusedActs, m.fusedUnits, m.stackedUnits, float64(p.arena)*4/(1<<20), len(p.slotSize), p.scratch, float64(p.macs)/1e6)
 		})
 	}
 }

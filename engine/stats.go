@@ -15,6 +15,7 @@ type Stats struct {
 	FoldedBN     int            // BatchNormalizations folded into a Conv or Dense
 	FusedActs    int            // activations moved into a GEMM epilogue
 	FusedUnits   int            // 1×1 + depthwise (+ max pool) chains run as one fg.PointDepth
+	StackedUnits int            // fg.PointDepth units on one input run as one (then fg.ChannelSlice)
 	FoldedConsts int            // nodes evaluated at load time
 	DroppedNoOps int            // Identity/Dropout nodes removed
 
@@ -45,7 +46,7 @@ type StepInfo struct {
 func (m *Model) Stats(inShapes [][]int) (*Stats, error) {
 	st := &Stats{
 		Ops: map[string]int{}, OptimizedOps: map[string]int{}, Params: m.params,
-		FoldedBN: m.foldedBN, FusedActs: m.fusedActs, FusedUnits: m.fusedUnits, FoldedConsts: m.foldedOps, DroppedNoOps: m.droppedOps,
+		FoldedBN: m.foldedBN, FusedActs: m.fusedActs, FusedUnits: m.fusedUnits, StackedUnits: m.stackedUnits, FoldedConsts: m.foldedOps, DroppedNoOps: m.droppedOps,
 	}
 	for k, v := range m.origOps {
 		st.Ops[k] = v
@@ -120,6 +121,8 @@ func (st *step) detail() string {
 		return fmt.Sprintf("%dx%d", n.denseK, n.denseN) + actName(n.act)
 	case "fg.PointDepth":
 		return n.detail
+	case "fg.ChannelSlice":
+		return fmt.Sprintf("channels %d-%d", n.sliceC0, n.sliceC1-1)
 	}
 	return ""
 }

@@ -330,3 +330,55 @@ func dwEdgeColumns(dst, t []float32, w, rs int, k *[9]float32, bias float32, act
 		o[w-1] = fix(bias + a[w-2]*k0 + a[w-1]*k1 + b[w-2]*k3 + b[w-1]*k4 + c[w-2]*k6 + c[w-1]*k7)
 	}
 }
+
+// StackPointDepth combines units that read the same input into one whose
+// output channels are theirs one after another (YuNet's four detection
+// heads per scale are such units with 1, 1, 4 and 10 channels). Run as
+// one, the 1×1 convolution is a single GEMM whose rows fill the
+// micro-kernel's tiles (alone, a 1-channel head used one row in eight) and
+// the input strip is read once. The units must have the same input
+// channels and activation kinds and no pool.
+func StackPointDepth(units ...*PointDepth) (*PointDepth, error) {
+	if len(units) == 0 {
+		return nil, errors.New("kernels: stack: no units")
+	}
+	u0 := units[0]
+	inC := u0.pw.p.InC
+	var pwW, pwB, pwS, dwW, dwB, dwS []float32
+	outC := 0
+	for _, u := range units {
+		switch {
+		case u.pool:
+			return nil, errors.New("kernels: stack: unit with a pool")
+		case u.pw.p.InC != inC:
+			return nil, fmt.Errorf("kernels: stack: %d and %d input channels", inC, u.pw.p.InC)
+		case u.pw.act != u0.pw.act || u.dw.act != u0.dw.act:
+			return nil, errors.New("kernels: stack: different activations")
+		}
+		c := u.pw.p.OutC
+		pwW = append(pwW, u.pw.a[0].unpack()...)
+		pwB = append(pwB, biasOrZero(u.pw.bias, c)...)
+		pwS = append(pwS, u.pw.slope...)
+		dwW = append(dwW, u.dw.w...)
+		dwB = append(dwB, biasOrZero(u.dw.bias, c)...)
+		dwS = append(dwS, u.dw.slope...)
+		outC += c
+	}
+	pw, err := NewConv(ConvParams{InC: inC, OutC: outC, KH: 1, KW: 1}, pwW, pwB, u0.pw.act, pwS)
+	if err != nil {
+		return nil, err
+	}
+	dw, err := NewConv(ConvParams{InC: outC, OutC: outC, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: outC},
+		dwW, dwB, u0.dw.act, dwS)
+	if err != nil {
+		return nil, err
+	}
+	return NewPointDepth(pw, dw, false)
+}
+
+func biasOrZero(b []float32, n int) []float32 {
+	if b == nil {
+		return make([]float32, n)
+	}
+	return b
+}

@@ -123,6 +123,72 @@ func TestPointDepth(t *testing.T) {
 	}
 }
 
+// TestStackPointDepth: stacked units give each unit's output in its
+// channel range, at every level, for PReLU and plain units.
+func TestStackPointDepth(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const inC, h, w = 24, 13, 21
+	in := ktRand(r, inC*h*w)
+	for _, act := range []ActKind{ActNone, ActPReLU} {
+		forEachLevel(t, func(level string) {
+			var units []*PointDepth
+			var want, scale []float64
+			for _, c := range []int{1, 10, 4, 9} {
+				pwW, pwB, dwW, dwB := ktRand(r, c*inC), ktRand(r, c), ktRand(r, 9*c), ktRand(r, c)
+				var pwS, dwS []float32
+				if act == ActPReLU {
+					pwS, dwS = ktRand(r, c), ktRand(r, c)
+				}
+				wnt, sc := refPointDepth(inC, c, pwW, pwB, act, pwS, dwW, dwB, act, dwS, false, in, h, w)
+				want, scale = append(want, wnt...), append(scale, sc...)
+				pw, err := NewConv(ConvParams{InC: inC, OutC: c, KH: 1, KW: 1}, pwW, pwB, act, pwS)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dw, err := NewConv(ConvParams{InC: c, OutC: c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: c}, dwW, dwB, act, dwS)
+				if err != nil {
+					t.Fatal(err)
+				}
+				u, err := NewPointDepth(pw, dw, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				units = append(units, u)
+			}
+			f, err := StackPointDepth(units...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := ktNewGuarded(len(want))
+			f.Run(&Ctx{Scratch: make([]float32, f.ScratchSize(h, w))}, in, h, w, out.Data)
+			out.check(t, level)
+			if i, ok := ktClose(out.Data, want, scale); !ok {
+				t.Fatalf("%s act %d: output %d = %g, want %g", level, act, i, out.Data[i], want[i])
+			}
+		})
+	}
+	// Units that cannot share a step.
+	mk := func(inC int, act ActKind, pool bool) *PointDepth {
+		pw, _ := NewConv(ConvParams{InC: inC, OutC: 2, KH: 1, KW: 1}, make([]float32, 2*inC), nil, ActNone, nil)
+		dw, _ := NewConv(ConvParams{InC: 2, OutC: 2, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 2}, make([]float32, 18), nil, act, nil)
+		u, err := NewPointDepth(pw, dw, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	for name, us := range map[string][]*PointDepth{
+		"none":        nil,
+		"pool":        {mk(4, ActNone, false), mk(4, ActNone, true)},
+		"inputs":      {mk(4, ActNone, false), mk(5, ActNone, false)},
+		"activations": {mk(4, ActNone, false), mk(4, ActReLU, false)},
+	} {
+		if _, err := StackPointDepth(us...); err == nil {
+			t.Errorf("%s: stacked", name)
+		}
+	}
+}
+
 // TestPointDepthRejects: only the shapes the fused code computes are
 // accepted.
 func TestPointDepthRejects(t *testing.T) {

@@ -97,6 +97,19 @@ func PackA(a []float32, m, k, lda int) *PackedA {
 	return p
 }
 
+// unpack returns A as the M×K row-major matrix it was packed from.
+func (p *PackedA) unpack() []float32 {
+	mr := p.kern.mr
+	a := make([]float32, p.m*p.k)
+	for i := 0; i < p.m; i++ {
+		pan := p.data[i/mr*p.k*mr:]
+		for q := 0; q < p.k; q++ {
+			a[i*p.k+q] = pan[q*mr+i%mr]
+		}
+	}
+	return a
+}
+
 // M is the number of rows of A (output channels).
 func (p *PackedA) M() int { return p.m }
 
