@@ -18,7 +18,7 @@ func archLevels() []cpuLevel {
 			deint:     func(even, odd, row []float32) { deintBlocks(8, deintAVX2, even, odd, row) },
 			add:       func(out, a, b []float32) { addBlocks(8, addRowAVX2, out, a, b) },
 			prelu:     func(x []float32, slope float32) { preluBlocks(8, preluRowAVX2, x, slope) },
-			first:     firstKernel{name: "avx2 8x8", ocb: 8, width: 8, fn: firstConvAVX2},
+			first:     firstKernel{name: "avx2 4x24", ocb: 4, width: 24, fn: firstConvAVX2, narrowWidth: 8, narrow: firstConvAVX2N},
 		},
 		{
 			name:      "avx512",
@@ -29,7 +29,7 @@ func archLevels() []cpuLevel {
 			deint:     func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
 			add:       func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },
 			prelu:     func(x []float32, slope float32) { preluBlocks(16, preluRowAVX512, x, slope) },
-			first:     firstKernel{name: "avx512 16x16", ocb: 16, width: 16, fn: firstConvAVX512},
+			first:     firstKernel{name: "avx512 8x32", ocb: 8, width: 32, fn: firstConvAVX512, narrowWidth: 16, narrow: firstConvAVX512N},
 		},
 	}
 }
@@ -106,12 +106,19 @@ func preluRowAVX2(x *float32, blocks int, slope float32)
 //go:noescape
 func preluRowAVX512(x *float32, blocks int, slope float32)
 
-// firstConvAVX2 and firstConvAVX512 are firstBlockFuncs of 8 channels × 8
-// outputs and 16 channels × 16 outputs (firstconv_avx2_amd64.s,
-// firstconv_avx512_amd64.s).
+// firstConvAVX2 and firstConvAVX512 are firstBlockFuncs of 4 channels × 24
+// outputs and 8 channels × 32 outputs, firstConvAVX2N and firstConvAVX512N
+// their one-vector forms (4×8, 8×16) for narrower rows
+// (firstconv_avx2_amd64.s, firstconv_avx512_amd64.s).
 //
 //go:noescape
-func firstConvAVX2(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint)
+func firstConvAVX2(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint, pf *float32, pfStride int)
 
 //go:noescape
-func firstConvAVX512(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint)
+func firstConvAVX2N(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint, pf *float32, pfStride int)
+
+//go:noescape
+func firstConvAVX512(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint, pf *float32, pfStride int)
+
+//go:noescape
+func firstConvAVX512N(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint, pf *float32, pfStride int)

@@ -59,4 +59,4 @@ func preluRowNEON(x *float32, blocks int, slope float32)
 // (firstconv_neon_arm64.s).
 //
 //go:noescape
-func firstConvNEON(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint)
+func firstConvNEON(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint, pf *float32, pfStride int)

@@ -12,8 +12,9 @@ package kernels
 //     E[x+1], each a contiguous vector load;
 //   - a block kernel computes ocb output channels × width outputs of one
 //     output row, multiplying each tap vector by each channel's weight
-//     (broadcast from memory) into ocb accumulator registers, and stores
-//     one vector per output plane with bias and ReLU/PReLU applied.
+//     (broadcast into a register, or used by lane on NEON) into
+//     accumulator registers, and stores them into the ocb output planes
+//     with bias and ReLU/PReLU applied.
 //
 // Weights are packed at NewConv in blocks of the level's ocb channels,
 // (ci, ky, kx) outer and the block's channels inner, padded with zero
@@ -28,19 +29,29 @@ package kernels
 // oc < ocb:
 //
 //	acc = bias[oc] + Σ_{ci,ky} Σ_{kx<3} w[((3ci+ky)·3+kx)·ocb + oc]·tap_kx[x]
-//	if flags&1 != 0: acc = max(acc,0) + slope[oc]·min(acc,0)
+//	if flags&1 != 0: acc = max(acc,0) + slope[oc]·min(acc,0)   (PReLU)
+//	if flags&2 != 0: acc = max(acc,0)                           (ReLU)
 //	out[oc·ldo + x] = acc
 //
-// All strides are in floats.
-type firstBlockFunc func(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint)
+// All strides are in floats. A non-nil pf is a prefetch hint: each block
+// prefetches 16·width bytes at pf + ci·pfStride for ci < cin and advances
+// pf by as much, so a row of blocks pulls the raw input rows a later output
+// row will split into cache while the arithmetic runs (the split otherwise
+// waits on L3 for a good part of its time). The x86 kernels also prefetch
+// their own output two blocks ahead, which saves the stores a wait.
+type firstBlockFunc func(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint, pf *float32, pfStride int)
 
 // firstKernel is a level's first-layer kernel: its channel block, its
-// vector width and its block function (nil: firstConvGo does all the work).
+// block width and block function (nil: firstConvGo does all the work), and
+// optionally a narrower block function of the same channel block for rows
+// shorter than width.
 type firstKernel struct {
-	name  string
-	ocb   int // output channels per block; weights are packed in blocks of ocb
-	width int // outputs per vector block
-	fn    firstBlockFunc
+	name        string
+	ocb         int // output channels per block; weights are packed in blocks of ocb
+	width       int // outputs per block
+	fn          firstBlockFunc
+	narrowWidth int
+	narrow      firstBlockFunc
 }
 
 // firstKernelGo is the generic level's first-layer kernel.
@@ -50,9 +61,11 @@ var firstKernelGo = firstKernel{name: "go", ocb: 8, width: 1}
 // packs for it and the Conv keeps it.
 var firstConvKern = firstKernelGo
 
-// firstBand is the number of output rows whose split input rows a worker
-// holds at once: 2·firstBand+1 rows per channel (about 140 KB for a 640-wide
-// RGB image), which stay in L2 while every channel block reads them.
+// firstBand is the number of output rows a worker computes from one buffer
+// of split rows: 2·firstBand+1 rows per channel (about 140 KB for a 640-wide
+// RGB image). Each output row splits the two rows it is the first to need
+// just before it runs; a band's first split row repeats the previous band's
+// last.
 const firstBand = 8
 
 // firstConvOK reports whether p is a first layer convFirst handles: one
@@ -69,7 +82,7 @@ type firstPacked struct {
 	kern               firstKernel
 	w                  []float32 // blocks × InC·9 × ocb
 	bias, slope        []float32 // blocks × ocb (zeros where absent; slope zero for ReLU)
-	activate           bool      // ReLU or PReLU fused into the kernel
+	flags              uint      // the block kernel's activation flags
 	blocks, lastBlockC int       // channel blocks; real channels in the last one
 }
 
@@ -81,10 +94,15 @@ func packFirst(p *ConvParams, w, bias []float32, act ActKind, slope []float32) *
 	nb := (p.OutC + ocb - 1) / ocb
 	f := &firstPacked{
 		kern: k, blocks: nb, lastBlockC: p.OutC - (nb-1)*ocb,
-		w:        make([]float32, nb*taps*ocb),
-		bias:     make([]float32, nb*ocb),
-		slope:    make([]float32, nb*ocb),
-		activate: act == ActReLU || act == ActPReLU,
+		w:     make([]float32, nb*taps*ocb),
+		bias:  make([]float32, nb*ocb),
+		slope: make([]float32, nb*ocb),
+	}
+	switch act {
+	case ActReLU:
+		f.flags = 2
+	case ActPReLU:
+		f.flags = 1
 	}
 	for oc := 0; oc < p.OutC; oc++ {
 		b, j := oc/ocb, oc%ocb
@@ -168,15 +186,27 @@ func (j *firstJob) run(w, lo, hi int) {
 	cstride := g.rows * g.pitch
 	for b0 := lo; b0 < hi; b0 += firstBand {
 		b1 := min(b0+firstBand, hi)
-		// Padded rows 2·b0 … 2·b1 (input rows shifted by PadTop).
-		for r := 0; r <= 2*(b1-b0); r++ {
-			for ci := 0; ci < c.p.InC; ci++ {
-				j.splitRow(split[ci*cstride+r*g.pitch:][:g.pitch], ci, 2*b0+r-c.p.PadTop)
-			}
-		}
+		// Padded rows 2·b0 … 2·b1 (input rows shifted by PadTop) go to
+		// split rows 0 … 2·(b1-b0), each just before its first use.
+		j.splitRows(split, cstride, 0, 2*b0)
 		for oh := b0; oh < b1; oh++ {
-			j.row(split[2*(oh-b0)*g.pitch:], oh, tmp, cstride)
+			i := oh - b0
+			j.splitRows(split, cstride, 2*i+1, 2*oh+1)
+			j.splitRows(split, cstride, 2*i+2, 2*oh+2)
+			// Prefetch the raw rows output row oh+2 will split.
+			var pf *float32
+			if iy := 2*oh + 5 - c.p.PadTop; oh+2 < hi && iy >= 0 && iy < j.inH {
+				pf = &j.in[iy*j.inW]
+			}
+			j.row(split[2*i*g.pitch:], oh, tmp, cstride, pf)
 		}
+	}
+}
+
+// splitRows splits padded row pr of every input channel into split row r.
+func (j *firstJob) splitRows(split []float32, cstride, r, pr int) {
+	for ci := 0; ci < j.c.p.InC; ci++ {
+		j.splitRow(split[ci*cstride+r*j.g.pitch:][:j.g.pitch], ci, pr-j.c.p.PadTop)
 	}
 }
 
@@ -215,7 +245,7 @@ func (j *firstJob) splitRow(dst []float32, ci, iy int) {
 
 // row computes output row oh for every channel block; in holds the row's
 // split input rows (channel ci, tap row ky at ci·cstride + ky·pitch).
-func (j *firstJob) row(in []float32, oh int, tmp []float32, cstride int) {
+func (j *firstJob) row(in []float32, oh int, tmp []float32, cstride int, pf *float32) {
 	f := j.c.first
 	ocb, hw := f.kern.ocb, j.outH*j.outW
 	for b := 0; b < f.blocks; b++ {
@@ -226,7 +256,8 @@ func (j *firstJob) row(in []float32, oh int, tmp []float32, cstride int) {
 			dst, ldo = tmp, j.outW
 		}
 		taps := j.c.p.InC * 9 * ocb
-		firstRow(f, dst, ldo, in, j.g, cstride, j.c.p.InC, f.w[b*taps:(b+1)*taps], f.bias[b*ocb:(b+1)*ocb], f.slope[b*ocb:(b+1)*ocb], j.outW)
+		firstRow(f, dst, ldo, in, j.g, cstride, j.c.p.InC, f.w[b*taps:(b+1)*taps], f.bias[b*ocb:(b+1)*ocb], f.slope[b*ocb:(b+1)*ocb], j.outW, pf, j.inH*j.inW)
+		pf = nil // once per row
 		for k := 0; k < nc; k++ {
 			orow := j.out[(b*ocb+k)*hw+oh*j.outW:][:j.outW]
 			if nc != ocb {
@@ -240,18 +271,20 @@ func (j *firstJob) row(in []float32, oh int, tmp []float32, cstride int) {
 }
 
 // firstRow computes n outputs of one row for one channel block: whole
-// vector blocks, then one more block ending at the last output (it
-// recomputes a few outputs to the same values instead of a scalar tail).
-// Rows narrower than a vector block, and levels without a block kernel,
-// use firstConvGo.
-func firstRow(f *firstPacked, out []float32, ldo int, in []float32, g firstGeom, cstride, cin int, w, bias, slope []float32, n int) {
+// blocks, then one more block ending at the last output (it recomputes a
+// few outputs to the same values instead of a scalar tail), a narrow one
+// when that covers the rest.
+// Rows narrower than a block use the narrow block function, or
+// firstConvGo when they are narrower still or the level has no block
+// kernel. pf and pfStride are the prefetch hint of firstBlockFunc.
+func firstRow(f *firstPacked, out []float32, ldo int, in []float32, g firstGeom, cstride, cin int, w, bias, slope []float32, n int, pf *float32, pfStride int) {
 	k := f.kern
-	var flags uint
-	if f.activate {
-		flags = 1
+	fn, width := k.fn, k.width
+	if n < width {
+		fn, width = k.narrow, k.narrowWidth
 	}
-	if k.fn == nil || n < k.width {
-		firstConvGo(out, ldo, in, g.pitch, g.half, cstride, cin, w, bias, slope, n, k.ocb, f.activate)
+	if fn == nil || n < width {
+		firstConvGo(out, ldo, in, g.pitch, g.half, cstride, cin, w, bias, slope, n, k.ocb, f.flags != 0)
 		return
 	}
 	// The kernel reads E[0 … n] and O[0 … n-1] of each tap row and writes
@@ -260,15 +293,20 @@ func firstRow(f *firstPacked, out []float32, ldo int, in []float32, g firstGeom,
 	_ = out[(k.ocb-1)*ldo+n-1]
 	_ = w[cin*9*k.ocb-1]
 	_, _ = bias[k.ocb-1], slope[k.ocb-1]
-	blocks := n / k.width
-	k.fn(&out[0], ldo, &in[0], g.pitch, g.half, cstride, cin, &w[0], &bias[0], &slope[0], blocks, flags)
-	if x := n - k.width; blocks*k.width < n {
-		k.fn(&out[x], ldo, &in[x], g.pitch, g.half, cstride, cin, &w[0], &bias[0], &slope[0], 1, flags)
+	blocks := n / width
+	fn(&out[0], ldo, &in[0], g.pitch, g.half, cstride, cin, &w[0], &bias[0], &slope[0], blocks, f.flags, pf, pfStride)
+	if rest := n - blocks*width; rest > 0 {
+		if k.narrow != nil && rest <= k.narrowWidth && n >= k.narrowWidth {
+			fn, width = k.narrow, k.narrowWidth
+		}
+		x := n - width
+		fn(&out[x], ldo, &in[x], g.pitch, g.half, cstride, cin, &w[0], &bias[0], &slope[0], 1, f.flags, nil, 0)
 	}
 }
 
 // firstConvGo is the pure-Go form of firstBlockFunc for n outputs (any n)
-// and ocb channels, activate standing for flags&1.
+// and ocb channels, activate standing for flags&3 (ReLU when the slopes are
+// zero); it does not prefetch.
 func firstConvGo(out []float32, ldo int, in []float32, pitch, half, cstride, cin int, w, bias, slope []float32, n, ocb int, activate bool) {
 	for oc := 0; oc < ocb; oc++ {
 		o := out[oc*ldo : oc*ldo+n]

@@ -14,11 +14,7 @@ import (
 // exactly where they may, so one access too far crashes the test.
 func TestFirstBlockReadsStayInBounds(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
-	for _, l := range supportedLevels() {
-		k := l.first
-		if k.fn == nil {
-			continue
-		}
+	for _, k := range firstBlockKernels() {
 		for cin := 1; cin <= 4; cin++ {
 			for _, blocks := range []int{1, 3} {
 				for _, evenLast := range []bool{false, true} {
@@ -36,7 +32,9 @@ func TestFirstBlockReadsStayInBounds(t *testing.T) {
 					out := pageEndFloats(t, r, (k.ocb-1)*ldo+n)
 					w := pageEndFloats(t, r, cin*9*k.ocb)
 					bias, slope := pageEndFloats(t, r, k.ocb), pageEndFloats(t, r, k.ocb)
-					k.fn(&out[0], ldo, &in[first], pitch, half, cstride, cin, &w[0], &bias[0], &slope[0], blocks, 1)
+					for flags := uint(1); flags <= 2; flags++ {
+						k.fn(&out[0], ldo, &in[first], pitch, half, cstride, cin, &w[0], &bias[0], &slope[0], blocks, flags, &in[0], cstride)
+					}
 				}
 			}
 		}

@@ -4,11 +4,11 @@
 
 #include "textflag.h"
 
-// func firstConvNEON(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint)
+// func firstConvNEON(out *float32, ldo int, in *float32, pitch, half, cstride, cin int, w, bias, slope *float32, blocks int, flags uint, pf *float32, pfStride int)
 //
 // Direct 3×3 stride-2 convolution on phase-split rows, 16 output channels ×
 // 4 outputs per block (see firstBlockFunc); FMLA by element is WORD-encoded.
-TEXT ·firstConvNEON(SB), NOSPLIT, $0-96
+TEXT ·firstConvNEON(SB), NOSPLIT, $0-112
 	MOVD out+0(FP), R0
 	MOVD ldo+8(FP), R1
 	MOVD in+16(FP), R2
@@ -21,12 +21,25 @@ TEXT ·firstConvNEON(SB), NOSPLIT, $0-96
 	MOVD slope+72(FP), R9
 	MOVD blocks+80(FP), R10
 	MOVD flags+88(FP), R11
+	MOVD pf+96(FP), R19
+	MOVD pfStride+104(FP), R20
 	LSL $2, R1
 	LSL $2, R3
 	LSL $2, R4
 	LSL $2, R5
+	LSL $2, R20
 	CBZ R10, done
 loop:
+	CBZ R19, compute
+	MOVD R19, R16
+	MOVD R6, R13
+prefetch:
+	PRFM (R16), PLDL1KEEP
+	ADD R20, R16, R16
+	SUB $1, R13
+	CBNZ R13, prefetch
+	ADD $64, R19
+compute:
 	VLD1 (R8), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VDUP V16.S[0], V0.S4
 	VDUP V16.S[1], V1.S4
@@ -223,9 +236,28 @@ chan:
 	SUB $1, R13
 	CBNZ R13, chan
 
-	// Activation: acc = max(acc,0) + slope[oc]*min(acc,0).
-	TBZ $0, R11, store
+	// Activation: acc = max(acc,0) + slope[oc]*min(acc,0), or max(acc,0) alone.
 	VEOR V24.B16, V24.B16, V24.B16
+	TBZ $1, R11, prelu
+	WORD $0x4e38f400 // FMAX V0.4S, V0.4S, V24.4S
+	WORD $0x4e38f421 // FMAX V1.4S, V1.4S, V24.4S
+	WORD $0x4e38f442 // FMAX V2.4S, V2.4S, V24.4S
+	WORD $0x4e38f463 // FMAX V3.4S, V3.4S, V24.4S
+	WORD $0x4e38f484 // FMAX V4.4S, V4.4S, V24.4S
+	WORD $0x4e38f4a5 // FMAX V5.4S, V5.4S, V24.4S
+	WORD $0x4e38f4c6 // FMAX V6.4S, V6.4S, V24.4S
+	WORD $0x4e38f4e7 // FMAX V7.4S, V7.4S, V24.4S
+	WORD $0x4e38f508 // FMAX V8.4S, V8.4S, V24.4S
+	WORD $0x4e38f529 // FMAX V9.4S, V9.4S, V24.4S
+	WORD $0x4e38f54a // FMAX V10.4S, V10.4S, V24.4S
+	WORD $0x4e38f56b // FMAX V11.4S, V11.4S, V24.4S
+	WORD $0x4e38f58c // FMAX V12.4S, V12.4S, V24.4S
+	WORD $0x4e38f5ad // FMAX V13.4S, V13.4S, V24.4S
+	WORD $0x4e38f5ce // FMAX V14.4S, V14.4S, V24.4S
+	WORD $0x4e38f5ef // FMAX V15.4S, V15.4S, V24.4S
+	B store
+prelu:
+	TBZ $0, R11, store
 	VLD1 (R9), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4eb8f419 // FMIN V25.4S, V0.4S, V24.4S
 	WORD $0x4e38f400 // FMAX V0.4S, V0.4S, V24.4S

@@ -118,20 +118,39 @@ func TestFirstConvStrategy(t *testing.T) {
 	}
 }
 
-// TestFirstBlockKernels compares each level's block kernel with the Go
-// twin on the same packed operands, several blocks at a time, with every
-// channel count, strides that are not multiples of the vector width, and
-// guards around the output planes.
-func TestFirstBlockKernels(t *testing.T) {
-	r := rand.New(rand.NewPCG(43, 44))
+// firstBlockKernel is one block function of a level's first-layer kernel.
+type firstBlockKernel struct {
+	name       string
+	ocb, width int
+	fn         firstBlockFunc
+}
+
+// firstBlockKernels lists the block functions (full and narrow) of every
+// supported level.
+func firstBlockKernels() []firstBlockKernel {
+	var ks []firstBlockKernel
 	for _, l := range supportedLevels() {
 		k := l.first
-		if k.fn == nil {
-			continue
+		if k.fn != nil {
+			ks = append(ks, firstBlockKernel{k.name, k.ocb, k.width, k.fn})
 		}
+		if k.narrow != nil {
+			ks = append(ks, firstBlockKernel{k.name + " narrow", k.ocb, k.narrowWidth, k.narrow})
+		}
+	}
+	return ks
+}
+
+// TestFirstBlockKernels compares each level's block kernels with the Go
+// twin on the same packed operands, several blocks at a time, with every
+// input channel count and activation, strides that are not multiples of
+// the vector width, and guards around and between the output planes.
+func TestFirstBlockKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for _, k := range firstBlockKernels() {
 		for cin := 1; cin <= 4; cin++ {
 			for _, blocks := range []int{1, 2, 5} {
-				for flags := uint(0); flags < 2; flags++ {
+				for flags := uint(0); flags < 3; flags++ { // none, PReLU, ReLU
 					n := blocks * k.width
 					half := n + 3
 					pitch := 2*half + 1
@@ -142,9 +161,17 @@ func TestFirstBlockKernels(t *testing.T) {
 					slope[0] = 0 // a ReLU channel
 					ldo := n + 5
 					want := make([]float32, (k.ocb-1)*ldo+n)
-					firstConvGo(want, ldo, in, pitch, half, cstride, cin, w, bias, slope, n, k.ocb, flags == 1)
+					goSlope := slope
+					if flags == 2 {
+						goSlope = make([]float32, k.ocb)
+					}
+					firstConvGo(want, ldo, in, pitch, half, cstride, cin, w, bias, goSlope, n, k.ocb, flags != 0)
 					got := ktNewGuarded(len(want))
-					k.fn(&got.Data[0], ldo, &in[0], pitch, half, cstride, cin, &w[0], &bias[0], &slope[0], blocks, flags)
+					var pf *float32
+					if blocks > 1 {
+						pf = &in[0] // prefetching changes nothing
+					}
+					k.fn(&got.Data[0], ldo, &in[0], pitch, half, cstride, cin, &w[0], &bias[0], &slope[0], blocks, flags, pf, cstride)
 					what := fmt.Sprintf("%s cin=%d blocks=%d flags=%d", k.name, cin, blocks, flags)
 					got.check(t, what)
 					for i, v := range got.Data {
