@@ -14,7 +14,8 @@ type cpuLevel struct {
 	name      string
 	supported bool
 	gemm      microKernel
-	dw3x3     dwRowFunc // nil: the level has no depthwise row kernel
+	dw3x3     dwRowFunc   // nil: the level has no depthwise row kernel
+	dwPlane   dwPlaneFunc // nil: fused depthwise strips use dw3x3 on one long row
 	max2x2    max2x2RowFunc
 	deint     deintRowFunc
 	add       addRowFunc
@@ -103,6 +104,9 @@ type dwRowFunc func(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, 
 // sigmoid (pass activate=false and apply the sigmoid afterwards).
 var dwRow3x3 dwRowFunc
 
+// dwPlane is the level's whole-rows depthwise kernel (dwplane.go), or nil.
+var dwPlane dwPlaneFunc
+
 // levelEnv names the environment variable that forces a level.
 const levelEnv = "FACEGATE_CPU"
 
@@ -182,8 +186,8 @@ func SetLevel(name string) (restore func(), err error) {
 			return nil, fmt.Errorf("kernels: level %q not supported here (have %s)", name, strings.Join(Levels(), ", "))
 		}
 		prevName, prevGemm, prevDW, prevMax, prevDeint := curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow
-		prevAdd, prevPReLU, prevFirst := addRow, preluRow, firstConvKern
-		curLevel, gemmKernel, dwRow3x3 = l.name, l.gemm, l.dw3x3
+		prevAdd, prevPReLU, prevFirst, prevPlane := addRow, preluRow, firstConvKern, dwPlane
+		curLevel, gemmKernel, dwRow3x3, dwPlane = l.name, l.gemm, l.dw3x3, l.dwPlane
 		maxRow2x2, deintRow, addRow, preluRow = max2x2RowGo, deintRowGo, addRowGo, preluRowGo
 		firstConvKern = firstKernelGo
 		if l.first.ocb > 0 {
@@ -203,7 +207,7 @@ func SetLevel(name string) (restore func(), err error) {
 		}
 		return func() {
 			curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow = prevName, prevGemm, prevDW, prevMax, prevDeint
-			addRow, preluRow, firstConvKern = prevAdd, prevPReLU, prevFirst
+			addRow, preluRow, firstConvKern, dwPlane = prevAdd, prevPReLU, prevFirst, prevPlane
 		}, nil
 	}
 	return nil, fmt.Errorf("kernels: unknown level %q (have %s)", name, strings.Join(Levels(), ", "))

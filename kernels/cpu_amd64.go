@@ -25,6 +25,7 @@ func archLevels() []cpuLevel {
 			supported: cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3), // AVX2 for short depthwise rows
 			gemm:      microKernel{name: "avx512 8x32", mr: 8, nr: 32, fn: sgemm8x32AVX512},
 			dw3x3:     dwRow3x3AVX512,
+			dwPlane:   dwPlaneAVX512,
 			max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(16, max2x2AVX512, out, r0, r1) },
 			deint:     func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
 			add:       func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },

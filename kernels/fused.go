@@ -281,6 +281,14 @@ func (f *PointDepth) depthwiseStrip(ch int, tc []float32, w, rs int, dst []float
 		slope = dw.slope[ch]
 	}
 	act := dw.act
+	if dwPlane != nil {
+		s := float32(0)
+		if act == ActPReLU {
+			s = slope
+		}
+		dwPlane(dst, tc, (*[9]float32)(k), w, rs, w, w, bias, s, act == ActReLU || act == ActPReLU)
+		return
+	}
 	if w >= 3 {
 		row := dwRow3x3
 		if row == nil {

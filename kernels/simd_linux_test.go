@@ -57,6 +57,17 @@ func TestSIMDReadsStayInBounds(t *testing.T) {
 				l.prelu(pageEndFloats(t, r, n), 0.5)
 			}
 		}
+		if l.dwPlane != nil {
+			// Rows of exactly w values (pitch w), the last one at the
+			// guard page, for widths around the vector width.
+			for _, w := range []int{1, 15, 16, 17, 33} {
+				for rows := 1; rows <= 3; rows++ {
+					in := pageEndFloats(t, r, (rows+2)*w)
+					out := pageEndFloats(t, r, rows*w)
+					l.dwPlane(out, in, (*[9]float32)(pageEndFloats(t, r, 9)), w, rows, w, w, 0.25, 0.5, true)
+				}
+			}
+		}
 		if l.dw3x3 == nil {
 			continue
 		}

@@ -33,6 +33,7 @@ func main() {
 		"dw3x3_avx2_amd64.s":        dwKernels(false),
 		"dw3x3_avx512_amd64.s":      dwKernels(true),
 		"dw3x3_neon_arm64.s":        neonDW(),
+		"dwplane_avx512_amd64.s":    dwPlaneAVX512(),
 		"rows_avx2_amd64.s":         rowKernels(false),
 		"rows_avx512_amd64.s":       rowKernels(true),
 		"rows_neon_arm64.s":         neonRows(),
