@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/facegate/facegate/weights"
+)
+
+// graphBuilder assembles small weights.Models for the fusion tests.
+type graphBuilder struct {
+	m *weights.Model
+	r *rand.Rand
+}
+
+func newGraph(seed int64, inputs ...weights.ValueInfo) *graphBuilder {
+	m := &weights.Model{Meta: weights.Metadata{Name: "fusion"}}
+	m.Graph.Inputs = inputs
+	return &graphBuilder{m: m, r: rand.New(rand.NewSource(seed))}
+}
+
+func (g *graphBuilder) konst(name string, shape ...int64) string {
+	t := weights.Tensor{Name: name, DType: weights.Float32, Shape: shape}
+	t.Float = make([]float32, t.Len())
+	for i := range t.Float {
+		t.Float[i] = g.r.Float32()*2 - 1
+	}
+	g.m.Graph.Tensors = append(g.m.Graph.Tensors, t)
+	return name
+}
+
+func (g *graphBuilder) node(op string, in []string, out string, attrs ...weights.Attr) string {
+	g.m.Graph.Nodes = append(g.m.Graph.Nodes, weights.Node{Name: out, Op: op, Inputs: in, Outputs: []string{out}, Attrs: attrs})
+	return out
+}
+
+func ints(name string, v ...int64) weights.Attr {
+	return weights.Attr{Name: name, Kind: weights.AttrInts, Ints: v}
+}
+
+func dynInput(name string, c int64) weights.ValueInfo {
+	return weights.ValueInfo{Name: name, Shape: []weights.Dim{{Param: "N"}, {Value: c}, {Param: "H"}, {Param: "W"}}}
+}
+
+// runBoth loads m with and without fusion and checks that every output
+// agrees (the unfused operators are checked against ONNX Runtime by the
+// parity tests), and that the fused graph contains op.
+func runBoth(t *testing.T, m *weights.Model, op string, inputs []*Tensor) {
+	t.Helper()
+	fused, err := Load(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Load(m, Options{NoFusion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range fused.nodes {
+		found = found || n.op == op
+	}
+	if !found {
+		t.Fatalf("no %s in the fused graph", op)
+	}
+	for _, threads := range []int{1, 2} {
+		sf, sp := sessionFor(t, fused, threads), sessionFor(t, plain, threads)
+		got, err := sf.Run(inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := sp.Run(inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range want {
+			if fmt.Sprint(got[k].Shape) != fmt.Sprint(want[k].Shape) {
+				t.Fatalf("output %d: shape %v, want %v", k, got[k].Shape, want[k].Shape)
+			}
+			for i, w := range want[k].Data {
+				if d := math.Abs(float64(got[k].Data[i] - w)); !(d <= 1e-5*(1+math.Abs(float64(w)))) {
+					t.Fatalf("threads %d output %d[%d] = %g, want %g", threads, k, i, got[k].Data[i], w)
+				}
+			}
+		}
+	}
+}
+
+// TestPointDepthFusion: 1×1 → depthwise 3×3 (→ max pool) chains, and
+// siblings reading one value, on odd sizes and a batch of two.
+func TestPointDepthFusion(t *testing.T) {
+	g := newGraph(4, dynInput("x", 5))
+	pad1 := ints("pads", 1, 1, 1, 1)
+	group := func(c int64) weights.Attr { return weights.Attr{Name: "group", Kind: weights.AttrInt, Int: c} }
+	a := g.node("Conv", []string{"x", g.konst("w1", 8, 5, 1, 1), g.konst("b1", 8)}, "a")
+	b := g.node("Conv", []string{a, g.konst("w2", 8, 1, 3, 3), g.konst("b2", 8)}, "b", pad1, group(8))
+	b = g.node("Relu", []string{b}, "br")
+	p := g.node("MaxPool", []string{b}, "p", ints("kernel_shape", 2, 2), ints("strides", 2, 2))
+	var outs []weights.ValueInfo
+	for k, c := range []int64{1, 4, 3} {
+		h := g.node("Conv", []string{p, g.konst(fmt.Sprint("hw", k), c, 8, 1, 1), g.konst(fmt.Sprint("hb", k), c)}, fmt.Sprint("h", k))
+		h = g.node("Conv", []string{h, g.konst(fmt.Sprint("dw", k), c, 1, 3, 3)}, fmt.Sprint("d", k), pad1, group(c))
+		outs = append(outs, weights.ValueInfo{Name: h})
+	}
+	g.m.Graph.Outputs = outs
+	for _, shape := range [][]int{{2, 5, 9, 7}, {1, 5, 2, 2}, {1, 5, 33, 40}} {
+		t.Run(fmt.Sprint(shape), func(t *testing.T) {
+			runBoth(t, g.m, "fg.PointDepth", []*Tensor{randomInput(shape, 5)})
+		})
+	}
+}
