@@ -528,6 +528,10 @@ func (j *transposeJob) run(_, lo, hi int) {
 	}
 	dims, st, nd := &j.dims, &j.st, j.nd
 	inner := dims[0]
+	if nd == 2 && st[1] == 1 && inner <= transposeShort {
+		j.run2D(lo, hi)
+		return
+	}
 	var idx [maxRank]int
 	off := 0
 	for k, r := 1, lo; k < nd; k++ {
@@ -545,6 +549,28 @@ func (j *transposeJob) run(_, lo, hi int) {
 			}
 			off -= st[k] * dims[k]
 			idx[k] = 0
+		}
+	}
+}
+
+// transposeShort is the longest output row run2D handles.
+const transposeShort = 64
+
+// run2D computes output rows [lo, hi) of a plain 2-D transpose (input rows
+// of dims[1] values, st[0] apart; short output rows of dims[0] values),
+// such as NCHW → NHWC of a detection head with a few channels. It is the
+// general loop without its per-row call and index bookkeeping, which cost
+// more than the copying for rows of 4-10 values: consecutive output rows
+// read consecutive values of each input row, so the lines they touch stay
+// in L1.
+func (j *transposeJob) run2D(lo, hi int) {
+	in, out := j.in, j.out
+	rows, is := j.dims[0], j.st[0]
+	in = in[:(rows-1)*is+hi]
+	for p := lo; p < hi; p++ {
+		o := out[p*rows : p*rows+rows]
+		for c := range o {
+			o[c] = in[c*is+p]
 		}
 	}
 }

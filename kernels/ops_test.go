@@ -431,6 +431,9 @@ func TestTranspose(t *testing.T) {
 		{[]int{4, 1, 1}, []int{2, 1, 0}},
 		{[]int{1, 3, 5, 7}, []int{0, 2, 3, 1}},
 		{[]int{2, 3, 4, 5}, []int{3, 1, 0, 2}},
+		{[]int{1, 10, 13, 11}, []int{0, 2, 3, 1}}, // short 2-D rows (run2D)
+		{[]int{2, 70, 3, 3}, []int{0, 2, 3, 1}},   // rows longer than transposeShort: general path
+		{[]int{1, 4, 150, 1}, []int{0, 2, 3, 1}},  // rows of 4
 	}
 	pools := ktPools(t)
 	ktSmallGrain(t)
@@ -575,4 +578,14 @@ func BenchmarkSigmoid(b *testing.B) {
 		Sigmoid(nil, x, out)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(x)), "ns/value")
+}
+
+// BenchmarkTransposeNHWC times YuNet 640's largest head transpose
+// (1×10×80×80 → 1×80×80×10) on one thread.
+func BenchmarkTransposeNHWC(b *testing.B) {
+	in, out := make([]float32, 10*80*80), make([]float32, 10*80*80)
+	for b.Loop() {
+		Transpose(in, []int{1, 10, 80, 80}, []int{0, 2, 3, 1}, out)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(out)), "ns/value")
 }
