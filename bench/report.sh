@@ -91,7 +91,7 @@ for level in $(go run ./bench/cmd/report -levels); do
 	[ "$level" = generic ] && gemm='BenchmarkGemm$/./^(64|128|256|512)$'
 	bench "kernels-$level" "$level" env FACEGATE_CPU="$level" \
 		sh -c "go test -run '^\$' -bench '$gemm' -benchtime $KT -count $KCOUNT ./kernels/ &&
-		       go test -run '^\$' -bench 'Benchmark(Conv|Dense)\$' -benchtime $KT -count $KCOUNT ./kernels/"
+		       go test -run '^\$' -bench 'Benchmark(Conv|Dense|PointDepth)\$' -benchtime $KT -count $KCOUNT ./kernels/"
 done
 step "micro-kernel ceiling"
 bench kernels-micro "" go test -run '^$' -bench 'BenchmarkMicroKernel' -benchtime "$KT" -count "$KCOUNT" ./kernels/

@@ -255,7 +255,8 @@ func TestPointDepthNoAllocs(t *testing.T) {
 }
 
 // BenchmarkPointDepth times YuNet 640's fused units on one and on two
-// threads, in GFLOP/s of the 1×1 and depthwise work together.
+// threads, in GFLOP/s of the 1×1 and depthwise work together, at the level
+// in force (FACEGATE_CPU).
 //
 //	go test -run X -bench PointDepth ./kernels/
 func BenchmarkPointDepth(b *testing.B) {
@@ -273,8 +274,6 @@ func BenchmarkPointDepth(b *testing.B) {
 		{64, 64, 20, 20, false},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	p2 := NewPool(2)
-	defer p2.Close()
 	for _, u := range units {
 		pw, err := NewConv(ConvParams{InC: u.inC, OutC: u.c, KH: 1, KW: 1}, ktRand(r, u.inC*u.c), ktRand(r, u.c), ActNone, nil)
 		if err != nil {
@@ -290,18 +289,18 @@ func BenchmarkPointDepth(b *testing.B) {
 		}
 		c, oh, ow := f.OutShape(u.h, u.w)
 		in, out := ktRand(r, u.inC*u.h*u.w), make([]float32, c*oh*ow)
-		for _, pool := range []*Pool{nil, p2} {
+		for _, pool := range ktBenchPools(b) {
 			ctx := &Ctx{Pool: pool, Scratch: make([]float32, f.ScratchSize(u.h, u.w))}
-			name := fmt.Sprintf("%dx%dx%d-%d", u.inC, u.h, u.w, u.c)
+			name := fmt.Sprintf("yunet-%dx%dx%d-%d", u.inC, u.h, u.w, u.c)
 			if u.pool {
 				name += "-pool"
 			}
-			b.Run(fmt.Sprintf("%s/threads=%d", name, pool.Threads()), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/threads%d", name, pool.Threads()), func(b *testing.B) {
+				cpu0 := ktCPUSeconds()
 				for b.Loop() {
 					f.Run(ctx, in, u.h, u.w, out)
 				}
-				flops := 2 * float64(u.h*u.w*u.c*(u.inC+9))
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				ktReport(b, 2*float64(u.h*u.w*u.c*(u.inC+9)), cpu0)
 			})
 		}
 	}

@@ -824,7 +824,8 @@ func (r *reporter) markdown(prefix string) string {
 	if levels := r.levels(); len(levels) > 0 {
 		fmt.Fprintln(&b, "### Kernels")
 		fmt.Fprintln(&b)
-		fmt.Fprintln(&b, "`FACEGATE_CPU=LEVEL go test -run X -bench 'Gemm$|Conv$|Dense$' ./kernels/` for each level; GFLOP/s counts 2 FLOP per multiply-add "+
+		fmt.Fprintln(&b, "`FACEGATE_CPU=LEVEL go test -run X -bench 'Gemm$|Conv$|Dense$|PointDepth$' ./kernels/` for each level "+
+			"(pointdepth: YuNet's fused 1×1 + depthwise [+ max pool] units, kernels.PointDepth); GFLOP/s counts 2 FLOP per multiply-add "+
 			"per wall-clock second, and % is of the assumed peak of the cores used (1 or 2). The second figure, per CPU-second, is what a core "+
 			"delivered while it was actually running the kernel: on a busy machine it is the better measure of the kernel itself, "+
 			"and it compares with the one-core peak.")
@@ -839,7 +840,7 @@ func (r *reporter) markdown(prefix string) string {
 			fmt.Fprint(&b, "---|")
 		}
 		fmt.Fprintln(&b)
-		for _, fam := range []string{"Gemm", "Conv", "Dense"} {
+		for _, fam := range []string{"Gemm", "Conv", "Dense", "PointDepth"} {
 			shapes, v := r.kernelRows(fam)
 			_, cpu := r.kernelMetric(fam, "GFLOP/cpu-s")
 			for _, sh := range shapes {
