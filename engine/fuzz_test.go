@@ -59,9 +59,43 @@ func fuzzGraph(data []byte) (*weights.Model, []int) {
 	}
 	ops := []string{"Conv", "Relu", "PRelu", "LeakyRelu", "Sigmoid", "Add", "Mul", "Sub", "Div", "MaxPool",
 		"AveragePool", "GlobalAveragePool", "BatchNormalization", "Transpose", "Reshape", "Flatten", "Resize",
-		"Softmax", "Concat", "MatMul", "Gemm", "Clip", "Identity", "Shape", "Gather", "Unsqueeze", "Squeeze", "Tanh"}
+		"Softmax", "Concat", "MatMul", "Gemm", "Clip", "Identity", "Shape", "Gather", "Unsqueeze", "Squeeze", "Tanh",
+		"unit"} // unit: 1×1 → depthwise 3×3 chains the engine fuses, see below
 	for i := 0; i < 1+next()%6 && pos < len(data); i++ {
 		op := ops[next()%len(ops)]
+		if op == "unit" {
+			// One to three 1×1 → depthwise 3×3 (pad 1) chains on the
+			// current value, some ending in a 2×2 max pool: fg.PointDepth
+			// and stacked siblings. Channel counts fit the graph input
+			// (other ops before may have changed them: then Load or Run
+			// rejects the graph, which is fine too).
+			units := 1 + next()%3
+			var last string
+			for u := 0; u < units; u++ {
+				oc := int64(1 + next()%6)
+				pre := fmt.Sprintf("n%du%d", i, u)
+				pw := weights.Node{Name: pre + "pw", Op: "Conv", Inputs: []string{cur, konst([]int64{oc, int64(inShape[1]), 1, 1}, false)}, Outputs: []string{pre + "a"}}
+				if next()%2 == 0 {
+					pw.Inputs = append(pw.Inputs, konst([]int64{oc}, false))
+				}
+				dw := weights.Node{Name: pre + "dw", Op: "Conv", Inputs: []string{pre + "a", konst([]int64{oc, 1, 3, 3}, false)}, Outputs: []string{pre + "b"},
+					Attrs: []weights.Attr{{Name: "pads", Kind: weights.AttrInts, Ints: []int64{1, 1, 1, 1}}, {Name: "group", Kind: weights.AttrInt, Int: oc}}}
+				g.Nodes = append(g.Nodes, pw, dw)
+				last = pre + "b"
+				switch next() % 3 {
+				case 0:
+					g.Nodes = append(g.Nodes, weights.Node{Name: pre + "r", Op: "Relu", Inputs: []string{last}, Outputs: []string{pre + "r"}})
+					last = pre + "r"
+				case 1:
+					g.Nodes = append(g.Nodes, weights.Node{Name: pre + "p", Op: "MaxPool", Inputs: []string{last}, Outputs: []string{pre + "p"},
+						Attrs: []weights.Attr{{Name: "kernel_shape", Kind: weights.AttrInts, Ints: []int64{2, 2}}, {Name: "strides", Kind: weights.AttrInts, Ints: []int64{2, 2}}}})
+					last = pre + "p"
+				}
+				vals = append(vals, last)
+			}
+			cur = last
+			continue
+		}
 		n := weights.Node{Name: fmt.Sprintf("n%d", i), Op: op, Inputs: []string{cur}, Outputs: []string{fmt.Sprintf("v%d", i)}}
 		attr := func(name string, v []int64) {
 			n.Attrs = append(n.Attrs, weights.Attr{Name: name, Kind: weights.AttrInts, Ints: v})
@@ -131,6 +165,7 @@ func FuzzLoadRun(f *testing.F) {
 	f.Add([]byte{1, 3, 4, 4, 5, 9, 4, 1, 2, 3, 5, 1, 14, 7, 16, 2})
 	f.Add([]byte{1, 1, 1, 1, 4, 23, 24, 2, 14, 3, 15, 0, 19, 2, 2})
 	f.Add([]byte{0, 4, 4, 4, 3, 16, 1, 2, 0, 0, 0, 0, 12, 1, 1, 1, 1, 1})
+	f.Add([]byte{0, 2, 3, 4, 1, 28, 2, 3, 1, 2, 0, 4, 0, 1, 5, 1, 1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		wm, inShape := fuzzGraph(data)
 		m, err := Load(wm, Options{})
