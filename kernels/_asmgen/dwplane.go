@@ -75,30 +75,25 @@ func dwPlaneAVX512() []byte {
 		w.l("KMOVW AX, %s", k)
 	}
 	rowReg := []string{"R8", "R9", "R10", "R11"}
-	// pass emits the loop over the columns of nIn input rows producing
-	// nIn-2 output rows; label names are suffixed with tag.
-	pass := func(nIn int, tag string) {
+	// block emits one 16-column block of nIn input rows (nIn-2 output
+	// rows) at column CX: load the next vectors (masked by K2, computed
+	// here, when masked), sum the taps, activate, store (masked by K1),
+	// and move the vectors along. Each output row has two chains, one
+	// starting from the bias and one from a product, joined at the end.
+	block := func(nIn int, masked bool, tag string) {
 		nOut := nIn - 2
-		for r := 1; r < nIn; r++ {
-			w.l("LEAQ (%s)(R14*1), %s", rowReg[r-1], rowReg[r])
+		if masked {
+			mask("K2", 16)
 		}
-		if nOut == 2 {
-			w.l("LEAQ (DI)(SI*1), R12")
-		}
-		w.l("XORQ CX, CX")
-		mask("K1", 0)
 		for r := 0; r < nIn; r++ {
-			w.l("VPXORD Z%d, Z%d, Z%d", 12+r, 12+r, 12+r)
-			w.l("VMOVUPS.Z (%s), K1, Z%d", rowReg[r], 16+r)
-		}
-		w.label("cols" + tag)
-		mask("K2", 16)
-		for r := 0; r < nIn; r++ {
-			w.l("VMOVUPS.Z 64(%s)(CX*4), K2, Z%d", rowReg[r], 20+r)
+			if masked {
+				w.l("VMOVUPS.Z 64(%s)(CX*4), K2, Z%d", rowReg[r], 20+r)
+			} else {
+				w.l("VMOVUPS 64(%s)(CX*4), Z%d", rowReg[r], 20+r)
+			}
 		}
 		for o := 0; o < nOut; o++ {
 			w.l("VMOVAPS Z9, Z%d", 26+o)
-			w.l("VPXORD Z%d, Z%d, Z%d", 28+o, 28+o, 28+o)
 		}
 		for r := 0; r < nIn; r++ {
 			w.l("VALIGND $15, Z%d, Z%d, Z24", 12+r, 16+r)
@@ -108,9 +103,13 @@ func dwPlaneAVX512() []byte {
 				if ky < 0 || ky > 2 {
 					continue
 				}
-				a, b := 26+o, 28+o // alternate the two chains
+				a, b := 26+o, 28+o
 				w.l("VFMADD231PS Z24, Z%d, Z%d", 3*ky, a)
-				w.l("VFMADD231PS Z%d, Z%d, Z%d", 16+r, 3*ky+1, b)
+				if ky == 0 {
+					w.l("VMULPS Z%d, Z%d, Z%d", 16+r, 3*ky+1, b)
+				} else {
+					w.l("VFMADD231PS Z%d, Z%d, Z%d", 16+r, 3*ky+1, b)
+				}
 				w.l("VFMADD231PS Z25, Z%d, Z%d", 3*ky+2, a)
 			}
 		}
@@ -125,18 +124,55 @@ func dwPlaneAVX512() []byte {
 			w.l("VFMADD231PS Z11, Z24, Z%d", 26+o)
 		}
 		w.label("store" + tag)
-		w.l("VMOVUPS Z26, K1, (DI)(CX*4)")
-		if nOut == 2 {
-			w.l("VMOVUPS Z27, K1, (R12)(CX*4)")
+		outs := []string{"DI", "R12"}
+		for o := 0; o < nOut; o++ {
+			if masked {
+				w.l("VMOVUPS Z%d, K1, (%s)(CX*4)", 26+o, outs[o])
+			} else {
+				w.l("VMOVUPS Z%d, (%s)(CX*4)", 26+o, outs[o])
+			}
 		}
 		for r := 0; r < nIn; r++ {
 			w.l("VMOVAPS Z%d, Z%d", 16+r, 12+r)
 			w.l("VMOVAPS Z%d, Z%d", 20+r, 16+r)
 		}
-		w.l("KMOVW K2, K1")
+		if masked {
+			w.l("KMOVW K2, K1")
+		}
 		w.l("ADDQ $16, CX")
+	}
+	// pass emits the loop over the columns of nIn input rows producing
+	// nIn-2 output rows; label names are suffixed with tag. Blocks whose
+	// next vector lies wholly inside the row run without masks; the last
+	// one or two blocks of the row use them.
+	pass := func(nIn int, tag string) {
+		for r := 1; r < nIn; r++ {
+			w.l("LEAQ (%s)(R14*1), %s", rowReg[r-1], rowReg[r])
+		}
+		if nIn == 4 {
+			w.l("LEAQ (DI)(SI*1), R12")
+		}
+		w.l("XORQ CX, CX")
+		mask("K1", 0)
+		for r := 0; r < nIn; r++ {
+			w.l("VPXORD Z%d, Z%d, Z%d", 12+r, 12+r, 12+r)
+			w.l("VMOVUPS.Z (%s), K1, Z%d", rowReg[r], 16+r)
+		}
+		w.label("full" + tag)
+		w.l("LEAQ 32(CX), AX")
+		w.l("CMPQ AX, DX")
+		w.l("JGT tail" + tag)
+		block(nIn, false, "f"+tag)
+		w.l("JMP full" + tag)
+		w.label("tail" + tag)
+		w.l("CMPQ CX, DX")
+		w.l("JGE end" + tag)
+		mask("K1", 0)
+		w.label("cols" + tag)
+		block(nIn, true, "m"+tag)
 		w.l("CMPQ CX, DX")
 		w.l("JLT cols" + tag)
+		w.label("end" + tag)
 	}
 
 	w.label("pairs")
