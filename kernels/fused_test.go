@@ -254,7 +254,7 @@ func TestPointDepthNoAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkPointDepth times YuNet 640's fused units on one and on two
+// BenchmarkPointDepth times YuNet's fused units (640×640, and two of 320×320) on one and on two
 // threads, in GFLOP/s of the 1×1 and depthwise work together, at the level
 // in force (FACEGATE_CPU).
 //
@@ -272,6 +272,8 @@ func BenchmarkPointDepth(b *testing.B) {
 		{64, 64, 80, 80, false},
 		{64, 64, 40, 40, false},
 		{64, 64, 20, 20, false},
+		{32, 32, 80, 80, false}, // YuNet 320's stage 2
+		{32, 64, 80, 80, true},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, u := range units {
