@@ -12,8 +12,8 @@ import (
 //
 // Run separately, each layer streams its whole output through memory and
 // the next reads it back: at YuNet's 16×320×320 and 64×160×160 those are
-// 6.5 MB planes, well past L2, and the layers ran at a third of the speed
-// they reach on cache-resident data. Here, for a strip of R output rows, the
+// 6.5 MB planes, well past L2 (fusing the units took YuNet 640 from 7.5 to
+// 6.3 ms when it was introduced). Here, for a strip of R output rows, the
 // 1×1 convolution writes its R+2 rows (one above, one below) into a
 // per-worker buffer that stays in L2, the depthwise convolution reads them
 // from there, and the pool reduces the strip before it is stored; the next
