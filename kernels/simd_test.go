@@ -237,7 +237,8 @@ func TestGemmLevels(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
 	type shape struct{ m, n, k int }
-	shapes := []shape{{1, 1, 1}, {5, 17, 3}, {13, 33, 7}, {6, 16, 0}, {37, 100, 300}, {12, 32, 257}, {65, 47, 520}}
+	shapes := []shape{{1, 1, 1}, {5, 17, 3}, {13, 33, 7}, {6, 16, 0}, {37, 100, 300}, {12, 32, 257}, {65, 47, 520},
+		{9, 1021, 70}} // ldb = 1024: B rows 4 KiB apart are packed (useDirectB)
 	acts := []ActKind{ActNone, ActReLU, ActPReLU, ActSigmoid}
 	for _, s := range shapes {
 		for ai, act := range acts {
