@@ -97,7 +97,7 @@ func (m *Model) stackSiblings() {
 	groups := map[int][]*node{}
 	var order []int
 	for _, n := range m.nodes {
-		if n.op != "fg.PointDepth" || n.pd.Pool() {
+		if n.op != "fg.PointDepth" || n.pd.HasPool() {
 			continue
 		}
 		x := n.in[0]

@@ -63,8 +63,8 @@ func (f *PointDepth) OutShape(h, w int) (c, oh, ow int) {
 	return f.dw.p.OutC, h, w
 }
 
-// Pool reports whether a 2×2 max pool is fused.
-func (f *PointDepth) Pool() bool { return f.pool }
+// HasPool reports whether a 2×2 max pool is fused.
+func (f *PointDepth) HasPool() bool { return f.pool }
 
 // stripRows is the number of output rows per strip for an h×w input: the
 // 1×1 output of a strip (rows+2 rows of all channels) is kept near 256 KiB,
