@@ -11,16 +11,17 @@ import (
 // the fastest supported one is chosen once, at init, so hot loops never ask
 // the CPU again.
 type cpuLevel struct {
-	name      string
-	supported bool
-	gemm      microKernel
-	dw3x3     dwRowFunc   // nil: the level has no depthwise row kernel
-	dwPlane   dwPlaneFunc // nil: fused depthwise strips use dw3x3 on one long row
-	max2x2    max2x2RowFunc
-	deint     deintRowFunc
-	add       addRowFunc
-	prelu     preluRowFunc
-	first     firstKernel // zero: firstKernelGo
+	name        string
+	supported   bool
+	gemm        microKernel
+	dw3x3       dwRowFunc       // nil: the level has no depthwise row kernel
+	dwPlane     dwPlaneFunc     // nil: fused depthwise strips use dw3x3 on one long row
+	dwPlanePool dwPlanePoolFunc // nil: fused pooled strips pool with max2x2
+	max2x2      max2x2RowFunc
+	deint       deintRowFunc
+	add         addRowFunc
+	prelu       preluRowFunc
+	first       firstKernel // zero: firstKernelGo
 }
 
 // addRowFunc sets out[i] = a[i] + b[i] for i < len(out); a and b hold at
@@ -104,8 +105,12 @@ type dwRowFunc func(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, 
 // sigmoid (pass activate=false and apply the sigmoid afterwards).
 var dwRow3x3 dwRowFunc
 
-// dwPlane is the level's whole-rows depthwise kernel (dwplane.go), or nil.
-var dwPlane dwPlaneFunc
+// dwPlane and dwPlanePool are the level's whole-rows depthwise kernels
+// (dwplane.go), or nil.
+var (
+	dwPlane     dwPlaneFunc
+	dwPlanePool dwPlanePoolFunc
+)
 
 // levelEnv names the environment variable that forces a level.
 const levelEnv = "FACEGATE_CPU"
@@ -186,8 +191,8 @@ func SetLevel(name string) (restore func(), err error) {
 			return nil, fmt.Errorf("kernels: level %q not supported here (have %s)", name, strings.Join(Levels(), ", "))
 		}
 		prevName, prevGemm, prevDW, prevMax, prevDeint := curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow
-		prevAdd, prevPReLU, prevFirst, prevPlane := addRow, preluRow, firstConvKern, dwPlane
-		curLevel, gemmKernel, dwRow3x3, dwPlane = l.name, l.gemm, l.dw3x3, l.dwPlane
+		prevAdd, prevPReLU, prevFirst, prevPlane, prevPlanePool := addRow, preluRow, firstConvKern, dwPlane, dwPlanePool
+		curLevel, gemmKernel, dwRow3x3, dwPlane, dwPlanePool = l.name, l.gemm, l.dw3x3, l.dwPlane, l.dwPlanePool
 		maxRow2x2, deintRow, addRow, preluRow = max2x2RowGo, deintRowGo, addRowGo, preluRowGo
 		firstConvKern = firstKernelGo
 		if l.first.ocb > 0 {
@@ -207,7 +212,7 @@ func SetLevel(name string) (restore func(), err error) {
 		}
 		return func() {
 			curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow = prevName, prevGemm, prevDW, prevMax, prevDeint
-			addRow, preluRow, firstConvKern, dwPlane = prevAdd, prevPReLU, prevFirst, prevPlane
+			addRow, preluRow, firstConvKern, dwPlane, dwPlanePool = prevAdd, prevPReLU, prevFirst, prevPlane, prevPlanePool
 		}, nil
 	}
 	return nil, fmt.Errorf("kernels: unknown level %q (have %s)", name, strings.Join(Levels(), ", "))

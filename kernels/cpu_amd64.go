@@ -21,16 +21,17 @@ func archLevels() []cpuLevel {
 			first:     firstKernel{name: "avx2 4x24", ocb: 4, width: 24, fn: firstConvAVX2, narrowWidth: 8, narrow: firstConvAVX2N},
 		},
 		{
-			name:      "avx512",
-			supported: cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3), // AVX2 for short depthwise rows
-			gemm:      microKernel{name: "avx512 8x32", mr: 8, nr: 32, fn: sgemm8x32AVX512},
-			dw3x3:     dwRow3x3AVX512,
-			dwPlane:   dwPlaneAVX512,
-			max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(16, max2x2AVX512, out, r0, r1) },
-			deint:     func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
-			add:       func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },
-			prelu:     func(x []float32, slope float32) { preluBlocks(16, preluRowAVX512, x, slope) },
-			first:     firstKernel{name: "avx512 8x32", ocb: 8, width: 32, fn: firstConvAVX512, narrowWidth: 16, narrow: firstConvAVX512N},
+			name:        "avx512",
+			supported:   cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3), // AVX2 for short depthwise rows
+			gemm:        microKernel{name: "avx512 8x32", mr: 8, nr: 32, fn: sgemm8x32AVX512},
+			dw3x3:       dwRow3x3AVX512,
+			dwPlane:     dwPlaneAVX512,
+			dwPlanePool: dwPlanePoolAVX512,
+			max2x2:      func(out, r0, r1 []float32) { max2x2Blocks(16, max2x2AVX512, out, r0, r1) },
+			deint:       func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
+			add:         func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },
+			prelu:       func(x []float32, slope float32) { preluBlocks(16, preluRowAVX512, x, slope) },
+			first:       firstKernel{name: "avx512 8x32", ocb: 8, width: 32, fn: firstConvAVX512, narrowWidth: 16, narrow: firstConvAVX512N},
 		},
 	}
 }

@@ -51,3 +51,26 @@ func checkDWPlane(out, in []float32, w, rows, ip, op int) {
 		panic(fmt.Sprintf("kernels: dwPlane: %d/%d values for %d rows of %d (pitches %d, %d)", len(in), len(out), rows, w, ip, op))
 	}
 }
+
+// dwPlanePoolFunc is dwPlaneFunc for an even number of rows followed by a
+// 2×2 stride-2 max pool: out[p·op + x] = max of the outputs (2p, 2x),
+// (2p, 2x+1), (2p+1, 2x), (2p+1, 2x+1), for p < rows/2, x < w/2. tmp
+// holds at least 2·w values (the portable form's two unpooled rows).
+type dwPlanePoolFunc func(out, in []float32, k *[9]float32, w, rows, ip, op int, bias, slope float32, activate bool, tmp []float32)
+
+// dwPlanePoolGo is the portable dwPlanePoolFunc: two rows of dwPlaneGo,
+// then the level's pool row kernel.
+func dwPlanePoolGo(out, in []float32, k *[9]float32, w, rows, ip, op int, bias, slope float32, activate bool, tmp []float32) {
+	checkDWPlanePool(out, in, w, rows, ip, op)
+	for p := 0; p < rows/2; p++ {
+		dwPlaneGo(tmp[:2*w], in[2*p*ip:], k, w, 2, ip, w, bias, slope, activate)
+		maxRow2x2(out[p*op:p*op+w/2], tmp[:w], tmp[w:2*w])
+	}
+}
+
+func checkDWPlanePool(out, in []float32, w, rows, ip, op int) {
+	if w < 2 || rows < 0 || rows%2 != 0 || ip < w || op < w/2 ||
+		rows > 0 && (len(in) < (rows+1)*ip+w || len(out) < (rows/2-1)*op+w/2) {
+		panic(fmt.Sprintf("kernels: dwPlanePool: %d/%d values for %d rows of %d (pitches %d, %d)", len(in), len(out), rows, w, ip, op))
+	}
+}

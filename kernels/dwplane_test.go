@@ -73,3 +73,50 @@ func TestDWPlane(t *testing.T) {
 		}
 	}
 }
+
+// checkDWPlanePoolFunc is checkDWPlaneFunc for the pooled form: widths odd
+// and even (the last column of an odd row is dropped), pairs of rows.
+func checkDWPlanePoolFunc(t *testing.T, name string, fn dwPlanePoolFunc) {
+	r := rand.New(rand.NewPCG(23, 24))
+	k := (*[9]float32)(ktRand(r, 9))
+	for _, w := range []int{2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 34, 40, 47, 80, 81, 160} {
+		for _, rows := range []int{0, 2, 4, 6} {
+			for _, act := range []bool{false, true} {
+				ip, op, ow := w+3, w/2+5, w/2
+				in := ktRand(r, (rows+2)*ip)
+				out := ktNewGuarded(max(rows/2*op, 1))
+				fn(out.Data, in, k, w, rows, ip, op, 0.3, 0.25, act, make([]float32, 2*w))
+				label := fmt.Sprintf("%s/w%d/rows%d/act%v", name, w, rows, act)
+				out.check(t, label)
+				full, scale := refDWPlane(in, k, w, rows, ip, 0.3, 0.25, act)
+				for p := 0; p < rows/2; p++ {
+					for x := 0; x < ow; x++ {
+						want, s := math.Inf(-1), 0.0
+						for _, i := range []int{2*p*w + 2*x, 2*p*w + 2*x + 1, (2*p+1)*w + 2*x, (2*p+1)*w + 2*x + 1} {
+							want, s = max(want, full[i]), max(s, scale[i])
+						}
+						if got := out.Data[p*op+x]; !(math.Abs(float64(got)-want) <= 1e-5*s+1e-6) {
+							t.Fatalf("%s: out[%d][%d] = %g, want %g", label, p, x, got, want)
+						}
+					}
+					for x := ow; x < op && p*op+x < len(out.Data); x++ {
+						if math.Float32bits(out.Data[p*op+x]) != math.Float32bits(ktGuardVal) {
+							t.Fatalf("%s: wrote column %d of pooled row %d", label, x, p)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDWPlanePool checks the portable pooled kernel and every level's
+// assembly one.
+func TestDWPlanePool(t *testing.T) {
+	forEachLevel(t, func(level string) { checkDWPlanePoolFunc(t, "go@"+level, dwPlanePoolGo) })
+	for _, l := range supportedLevels() {
+		if l.dwPlanePool != nil {
+			checkDWPlanePoolFunc(t, l.name, l.dwPlanePool)
+		}
+	}
+}

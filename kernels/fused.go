@@ -78,13 +78,14 @@ func (f *PointDepth) stripRows(h, w int) int {
 }
 
 // workScratch is what one worker needs for an h×w input: the 1×1 strip
-// buffer, the depthwise strip (only when pooling), the copy of the strip's
-// input rows and the GEMM's packing space for one strip.
+// buffer, the depthwise strip (only when pooling without a pooled
+// whole-rows kernel), the copy of the strip's input rows and the GEMM's
+// packing space for one strip.
 func (f *PointDepth) workScratch(h, w int) (t, u, b, g int) {
 	r := f.stripRows(h, w)
 	c := f.pw.p.OutC
 	t = c * (r + 2) * w
-	if f.pool {
+	if f.pool && dwPlanePool == nil {
 		u = c * r * w
 	}
 	// A band's first strip computes up to r+2 rows.
@@ -242,6 +243,14 @@ func (j *pointDepthJob) run(wk, lo, hi int) {
 		}
 		for ch := 0; ch < c; ch++ {
 			tc := t[ch*tp : ch*tp+(rs+2)*w]
+			if f.pool && dwPlanePool != nil {
+				// Convolved and pooled in one pass (an odd last row,
+				// which the pool drops, is not computed).
+				ow := w / 2
+				o := ch*(h/2)*ow + r0/2*ow
+				f.depthwisePoolStrip(ch, tc, w, rs&^1, j.out[o:])
+				continue
+			}
 			var dst []float32
 			if f.pool {
 				dst = u[ch*r*w : ch*r*w+rs*w]
@@ -308,6 +317,22 @@ func (f *PointDepth) depthwiseStrip(ch int, tc []float32, w, rs int, dst []float
 		depthwiseBorder3x3(tc, w, k, bias, orow, y, 0, 3, 1, 1, 0, w)
 		activateRow(orow, act, slope)
 	}
+}
+
+// depthwisePoolStrip is depthwiseStrip followed by the 2×2 pool, for
+// levels with a pooled whole-rows kernel: rs (even) rows from tc into rs/2
+// pooled rows of w/2 values at dst.
+func (f *PointDepth) depthwisePoolStrip(ch int, tc []float32, w, rs int, dst []float32) {
+	dw := f.dw
+	var bias, slope float32
+	if dw.bias != nil {
+		bias = dw.bias[ch]
+	}
+	if dw.act == ActPReLU {
+		slope = dw.slope[ch]
+	}
+	activate := dw.act == ActReLU || dw.act == ActPReLU
+	dwPlanePool(dst, tc, (*[9]float32)(dw.w[ch*9:ch*9+9]), w, rs, w, w/2, bias, slope, activate, nil)
 }
 
 // dwEdgeColumns computes columns 0 and w-1 (w ≥ 2) of rs output rows of a

@@ -68,6 +68,15 @@ func TestSIMDReadsStayInBounds(t *testing.T) {
 				}
 			}
 		}
+		if l.dwPlanePool != nil {
+			for _, w := range []int{2, 15, 16, 17, 33} {
+				for rows := 2; rows <= 4; rows += 2 {
+					in := pageEndFloats(t, r, (rows+2)*w)
+					out := pageEndFloats(t, r, rows/2*(w/2))
+					l.dwPlanePool(out, in, (*[9]float32)(pageEndFloats(t, r, 9)), w, rows, w, w/2, 0.25, 0.5, true, nil)
+				}
+			}
+		}
 		if l.dw3x3 == nil {
 			continue
 		}

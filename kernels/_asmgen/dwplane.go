@@ -29,15 +29,46 @@ import "fmt"
 // block, K2 of the next.
 func dwPlaneAVX512() []byte {
 	w := &asm{}
-	const name = "dw3x3PlaneAVX512"
-	// dwMask<>[n] has the low n bits set (n = 0…16).
+	// dwMask<>[n] has the low n bits set (n = 0…16); dwEvenLanes<> picks
+	// lanes 0, 2, …, 14 into the low half (VPERMPS).
 	for n := 0; n <= 16; n++ {
 		fmt.Fprintf(w, "DATA dwMask<>+%d(SB)/4, $%d\n", 4*n, (1<<n)-1)
 	}
 	fmt.Fprintf(w, "GLOBL dwMask<>(SB), RODATA|NOPTR, $68\n\n")
+	for i := 0; i < 16; i++ {
+		fmt.Fprintf(w, "DATA dwEvenLanes<>+%d(SB)/4, $%d\n", 4*i, (2*i)%16)
+	}
+	fmt.Fprintf(w, "GLOBL dwEvenLanes<>(SB), RODATA|NOPTR, $64\n\n")
+	dwPlaneFunc(w, false)
+	dwPlaneFunc(w, true)
+	return append([]byte(header), w.Bytes()...)
+}
+
+// dwPlaneFunc writes dw3x3PlaneAVX512, or with pool dw3x3PlanePoolAVX512:
+// the same convolution of an even number of rows, each pair reduced by a
+// 2×2 stride-2 max pool before it is stored (out+p·op holds pooled row p,
+// w/2 values): the vertical max of the pair's two output vectors, the
+// maximum of neighbouring lanes (VPERMILPS), the even lanes packed into the
+// low half (VPERMPS, index in Z30) and stored under K4 (eight lanes) or K3
+// (the pooled columns left in the row).
+func dwPlaneFunc(w *asm, pool bool) {
+	name := "dw3x3PlaneAVX512"
+	if pool {
+		name = "dw3x3PlanePoolAVX512"
+	}
 	fmt.Fprintf(w, "// func %s(out, in, k *float32, w, rows, ip, op int, bias, slope float32, flags uint)\n", name)
-	fmt.Fprintf(w, "//\n// 3×3 stride-1 depthwise convolution of whole rows, one zero column of\n// padding each side (see dwPlaneFunc).\n")
+	if pool {
+		fmt.Fprintf(w, "//\n// dw3x3PlaneAVX512 followed by a 2×2 stride-2 max pool; rows is even.\n")
+	} else {
+		fmt.Fprintf(w, "//\n// 3×3 stride-1 depthwise convolution of whole rows, one zero column of\n// padding each side (see dwPlaneFunc).\n")
+	}
 	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	lbl := func(s string) string {
+		if pool {
+			return "p" + s
+		}
+		return s
+	}
 	w.l("MOVQ out+0(FP), DI")
 	w.l("MOVQ in+8(FP), R8")
 	w.l("MOVQ k+16(FP), SI")
@@ -53,8 +84,13 @@ func dwPlaneAVX512() []byte {
 	w.l("VBROADCASTSS bias+56(FP), Z9")
 	w.l("VPXORD Z10, Z10, Z10")
 	w.l("VBROADCASTSS slope+60(FP), Z11")
+	if pool {
+		w.l("VMOVUPS dwEvenLanes<>(SB), Z30")
+		w.l("MOVL $0xff, AX")
+		w.l("KMOVW AX, K4")
+	}
 	w.l("TESTQ DX, DX")
-	w.l("JLE done")
+	w.l("JLE " + lbl("done"))
 
 	// mask sets K to the lanes of the 16 columns from column CX+off that
 	// are inside the row: min(max(w-CX-off, 0), 16) low bits.
@@ -117,19 +153,46 @@ func dwPlaneAVX512() []byte {
 			w.l("VADDPS Z%d, Z%d, Z%d", 28+o, 26+o, 26+o)
 		}
 		w.l("TESTQ $1, flags+64(FP)")
-		w.l("JZ store" + tag)
+		w.l("JZ " + lbl("store"+tag))
 		for o := 0; o < nOut; o++ {
 			w.l("VMINPS Z10, Z%d, Z24", 26+o)
 			w.l("VMAXPS Z10, Z%d, Z%d", 26+o, 26+o)
 			w.l("VFMADD231PS Z11, Z24, Z%d", 26+o)
 		}
-		w.label("store" + tag)
-		outs := []string{"DI", "R12"}
-		for o := 0; o < nOut; o++ {
+		w.label(lbl("store" + tag))
+		if pool {
+			w.l("VMAXPS Z27, Z26, Z26")
+			w.l("VPERMILPS $0xb1, Z26, Z24")
+			w.l("VMAXPS Z24, Z26, Z26")
+			w.l("VPERMPS Z26, Z30, Z26")
+			k := "K4"
 			if masked {
-				w.l("VMOVUPS Z%d, K1, (%s)(CX*4)", 26+o, outs[o])
-			} else {
-				w.l("VMOVUPS Z%d, (%s)(CX*4)", 26+o, outs[o])
+				// K3: min(max(w/2 - CX/2, 0), 8) pooled columns.
+				w.l("MOVQ DX, AX")
+				w.l("SHRQ $1, AX")
+				w.l("MOVQ CX, BX")
+				w.l("SHRQ $1, BX")
+				w.l("SUBQ BX, AX")
+				w.l("XORQ BX, BX")
+				w.l("CMPQ AX, BX")
+				w.l("CMOVQLT BX, AX")
+				w.l("MOVQ $8, BX")
+				w.l("CMPQ AX, BX")
+				w.l("CMOVQGT BX, AX")
+				w.l("LEAQ dwMask<>(SB), BX")
+				w.l("MOVL (BX)(AX*4), AX")
+				w.l("KMOVW AX, K3")
+				k = "K3"
+			}
+			w.l("VMOVUPS Z26, %s, (DI)(CX*2)", k)
+		} else {
+			outs := []string{"DI", "R12"}
+			for o := 0; o < nOut; o++ {
+				if masked {
+					w.l("VMOVUPS Z%d, K1, (%s)(CX*4)", 26+o, outs[o])
+				} else {
+					w.l("VMOVUPS Z%d, (%s)(CX*4)", 26+o, outs[o])
+				}
 			}
 		}
 		for r := 0; r < nIn; r++ {
@@ -149,7 +212,7 @@ func dwPlaneAVX512() []byte {
 		for r := 1; r < nIn; r++ {
 			w.l("LEAQ (%s)(R14*1), %s", rowReg[r-1], rowReg[r])
 		}
-		if nIn == 4 {
+		if nIn == 4 && !pool {
 			w.l("LEAQ (DI)(SI*1), R12")
 		}
 		w.l("XORQ CX, CX")
@@ -158,37 +221,43 @@ func dwPlaneAVX512() []byte {
 			w.l("VPXORD Z%d, Z%d, Z%d", 12+r, 12+r, 12+r)
 			w.l("VMOVUPS.Z (%s), K1, Z%d", rowReg[r], 16+r)
 		}
-		w.label("full" + tag)
+		w.label(lbl("full" + tag))
 		w.l("LEAQ 32(CX), AX")
 		w.l("CMPQ AX, DX")
-		w.l("JGT tail" + tag)
+		w.l("JGT " + lbl("tail"+tag))
 		block(nIn, false, "f"+tag)
-		w.l("JMP full" + tag)
-		w.label("tail" + tag)
+		w.l("JMP " + lbl("full"+tag))
+		w.label(lbl("tail" + tag))
 		w.l("CMPQ CX, DX")
-		w.l("JGE end" + tag)
+		w.l("JGE " + lbl("end"+tag))
 		mask("K1", 0)
-		w.label("cols" + tag)
+		w.label(lbl("cols" + tag))
 		block(nIn, true, "m"+tag)
 		w.l("CMPQ CX, DX")
-		w.l("JLT cols" + tag)
-		w.label("end" + tag)
+		w.l("JLT " + lbl("cols"+tag))
+		w.label(lbl("end" + tag))
 	}
 
-	w.label("pairs")
+	w.label(lbl("pairs"))
 	w.l("CMPQ R13, $2")
-	w.l("JLT single")
+	w.l("JLT " + lbl("single"))
 	pass(4, "2")
 	w.l("LEAQ (R8)(R14*2), R8")
-	w.l("LEAQ (DI)(SI*2), DI")
+	if pool {
+		w.l("ADDQ SI, DI")
+	} else {
+		w.l("LEAQ (DI)(SI*2), DI")
+	}
 	w.l("SUBQ $2, R13")
-	w.l("JMP pairs")
-	w.label("single")
-	w.l("TESTQ R13, R13")
-	w.l("JZ done")
-	pass(3, "1")
-	w.label("done")
+	w.l("JMP " + lbl("pairs"))
+	w.label(lbl("single"))
+	if !pool {
+		w.l("TESTQ R13, R13")
+		w.l("JZ done")
+		pass(3, "1")
+	}
+	w.label(lbl("done"))
 	w.l("VZEROUPPER")
 	w.l("RET")
-	return append([]byte(header), w.Bytes()...)
+	w.WriteString("\n")
 }
