@@ -87,45 +87,11 @@ func activateRow(x []float32, act ActKind, slope float32) {
 
 func sigmoidInPlace(x []float32) { sigmoidRow(x, x) }
 
-// sigmoidRow sets out[i] = sigmoid(x[i]) (out may be x), with expf's steps
-// written out in the loop body so the compiler keeps them in registers and
-// overlaps iterations: a call per value cost three quarters of the time of
-// YuNet's score heads. Arguments within expf's finite range give expf's
-// results bit for bit; the saturated ends are handled by the same bounds.
+// sigmoidRow sets out[i] = sigmoid(x[i]) (out may be x).
 func sigmoidRow(out, x []float32) {
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-		round = 12582912 // 1.5·2²³: adding and subtracting it rounds to an integer
-	)
 	out = out[:len(x)]
 	for i, v := range x {
-		e := -v
-		switch {
-		case e > 88.72283:
-			out[i] = 0
-			continue
-		case e < -87.33654:
-			out[i] = 1
-			continue
-		case e != e:
-			out[i] = e
-			continue
-		}
-		k := (e*log2e + round) - round
-		r := e - k*ln2hi - k*ln2lo
-		p := float32(1.9875691500e-4)
-		p = p*r + 1.3981999507e-3
-		p = p*r + 8.3334519073e-3
-		p = p*r + 4.1665795894e-2
-		p = p*r + 1.6666665459e-1
-		p = p*r + 5.0000001201e-1
-		p = p*r*r + r + 1
-		h := int32(k) / 2
-		s1 := math.Float32frombits(uint32(h+127) << 23)
-		s2 := math.Float32frombits(uint32(int32(k)-h+127) << 23)
-		out[i] = 1 / (1 + p*s1*s2)
+		out[i] = sigmoid(v)
 	}
 }
 
