@@ -124,7 +124,7 @@ func (m *Model) stackSiblings() {
 		id := len(m.values)
 		m.values = append(m.values, value{name: g[0].name + "/stacked", input: -1})
 		stacked := &node{name: g[0].name + "/stacked", op: "fg.PointDepth", in: []int{x}, out: []int{id},
-			conv: g[0].conv, pd: pd, detail: fmt.Sprintf("%d units stacked: %s", len(g), g[0].detail)}
+			pd: pd, detail: fmt.Sprintf("%d units stacked: %s", len(g), g[0].detail)}
 		seq := []*node{stacked}
 		c0 := 0
 		for _, n := range g {

@@ -184,16 +184,16 @@ func (m *Model) inferStep(n *node, si *shapeInfo) (step, error) {
 		st.outShape = []int{x[0], p.OutC, oh, ow}
 		st.macs = int64(x[0]) * int64(p.OutC*oh*ow) * int64(p.InC/p.Groups*p.KH*p.KW)
 	case "fg.PointDepth":
-		pw := n.conv.Params()
-		if len(x) != 4 || x[1] != pw.InC {
-			return fail("input shape %v, want [N,%d,H,W]", x, pw.InC)
+		inC := n.pd.InC()
+		if len(x) != 4 || x[1] != inC {
+			return fail("input shape %v, want [N,%d,H,W]", x, inC)
 		}
 		c, oh, ow := n.pd.OutShape(x[2], x[3])
 		if oh <= 0 || ow <= 0 {
 			return fail("input %v too small for the pool", x)
 		}
 		st.outShape = []int{x[0], c, oh, ow}
-		st.macs = int64(x[0]) * int64(x[2]*x[3]) * int64(c) * int64(pw.InC+9)
+		st.macs = int64(x[0]) * int64(x[2]*x[3]) * int64(c) * int64(inC+9)
 	case "fg.ChannelSlice":
 		if len(x) < 2 || x[1] < n.sliceC1 {
 			return fail("input shape %v has fewer than %d channels", x, n.sliceC1)

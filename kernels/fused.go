@@ -63,6 +63,9 @@ func (f *PointDepth) OutShape(h, w int) (c, oh, ow int) {
 	return f.dw.p.OutC, h, w
 }
 
+// InC is the number of input channels.
+func (f *PointDepth) InC() int { return f.pw.p.InC }
+
 // HasPool reports whether a 2×2 max pool is fused.
 func (f *PointDepth) HasPool() bool { return f.pool }
 
