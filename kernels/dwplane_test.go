@@ -39,12 +39,15 @@ func checkDWPlaneFunc(t *testing.T, name string, fn dwPlaneFunc) {
 	k := (*[9]float32)(ktRand(r, 9))
 	for _, w := range []int{1, 2, 3, 5, 15, 16, 17, 20, 31, 32, 33, 40, 47, 80, 81, 160} {
 		for rows := 0; rows <= 5; rows++ {
-			for _, act := range []bool{false, true} {
+			for pitch, act := range []bool{false, true, false, true} {
 				ip, op := w+3, w+5
+				if pitch >= 2 { // rows stored without gaps: dwPlaneGo's long-row path
+					ip, op = w, w
+				}
 				in := ktRand(r, (rows+2)*ip)
 				out := ktNewGuarded(max(rows*op, 1))
 				fn(out.Data, in, k, w, rows, ip, op, 0.3, 0.25, act)
-				label := fmt.Sprintf("%s/w%d/rows%d/act%v", name, w, rows, act)
+				label := fmt.Sprintf("%s/w%d/rows%d/act%v/pitches%d,%d", name, w, rows, act, ip, op)
 				out.check(t, label)
 				want, scale := refDWPlane(in, k, w, rows, ip, 0.3, 0.25, act)
 				for y := 0; y < rows; y++ {

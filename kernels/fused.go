@@ -276,95 +276,35 @@ func (j *pointDepthJob) run(wk, lo, hi int) {
 
 // depthwiseStrip computes rs output rows of channel ch from tc, which holds
 // the rs+2 input rows around them (zero rows standing for the padding), into
-// dst (rs rows of w).
-//
-// As in depthwiseSameInterior, output f = y·w+x reads tc[f + ky·w + kx - 1]
-// for every tap, so the strip is one long row for the vector kernel; only
-// columns 0 and w-1, whose outer taps wrap into the neighbouring rows, are
-// recomputed with the border code.
+// dst (rs rows of w), with the level's whole-rows kernel or dwPlaneGo.
 func (f *PointDepth) depthwiseStrip(ch int, tc []float32, w, rs int, dst []float32) {
-	dw := f.dw
-	k := dw.w[ch*9 : ch*9+9]
-	var bias, slope float32
-	if dw.bias != nil {
-		bias = dw.bias[ch]
+	plane := dwPlane
+	if plane == nil {
+		plane = dwPlaneGo
 	}
-	if dw.slope != nil {
-		slope = dw.slope[ch]
-	}
-	act := dw.act
-	if dwPlane != nil {
-		s := float32(0)
-		if act == ActPReLU {
-			s = slope
-		}
-		dwPlane(dst, tc, (*[9]float32)(k), w, rs, w, w, bias, s, act == ActReLU || act == ActPReLU)
-		return
-	}
-	if w >= 3 {
-		row := dwRow3x3
-		if row == nil {
-			row = dwRow3x3Go
-		}
-		activate := act == ActReLU || act == ActPReLU
-		s := float32(0)
-		if act == ActPReLU {
-			s = slope
-		}
-		row(dst[1:rs*w-1], tc, tc[w:], tc[2*w:], (*[9]float32)(k), 1, bias, s, activate)
-		dwEdgeColumns(dst, tc, w, rs, (*[9]float32)(k), bias, act, slope)
-		return
-	}
-	for y := 0; y < rs; y++ {
-		orow := dst[y*w : (y+1)*w]
-		depthwiseBorder3x3(tc, w, k, bias, orow, y, 0, 3, 1, 1, 0, w)
-		activateRow(orow, act, slope)
-	}
+	k, bias, slope, activate := f.dwChannel(ch)
+	plane(dst, tc, k, w, rs, w, w, bias, slope, activate)
 }
 
 // depthwisePoolStrip is depthwiseStrip followed by the 2×2 pool, for
 // levels with a pooled whole-rows kernel: rs (even) rows from tc into rs/2
 // pooled rows of w/2 values at dst.
 func (f *PointDepth) depthwisePoolStrip(ch int, tc []float32, w, rs int, dst []float32) {
+	k, bias, slope, activate := f.dwChannel(ch)
+	dwPlanePool(dst, tc, k, w, rs, w, w/2, bias, slope, activate, nil)
+}
+
+// dwChannel returns channel ch's depthwise filter, bias and activation in
+// the form the row kernels take (slope 0 for ReLU).
+func (f *PointDepth) dwChannel(ch int) (k *[9]float32, bias, slope float32, activate bool) {
 	dw := f.dw
-	var bias, slope float32
 	if dw.bias != nil {
 		bias = dw.bias[ch]
 	}
 	if dw.act == ActPReLU {
 		slope = dw.slope[ch]
 	}
-	activate := dw.act == ActReLU || dw.act == ActPReLU
-	dwPlanePool(dst, tc, (*[9]float32)(dw.w[ch*9:ch*9+9]), w, rs, w, w/2, bias, slope, activate, nil)
-}
-
-// dwEdgeColumns computes columns 0 and w-1 (w ≥ 2) of rs output rows of a
-// 3×3 stride-1 depthwise convolution padded by one column each side, from
-// the rs+2 input rows in t (pitch w): the two columns the long-row trick
-// gets wrong. Only the taps inside the row are summed, with no bounds
-// checks, since on 20-80 wide planes these columns cost as much as the
-// vector kernel's whole interior when done with the general border code.
-func dwEdgeColumns(dst, t []float32, w, rs int, k *[9]float32, bias float32, act ActKind, slope float32) {
-	k0, k1, k2, k3, k4, k5, k6, k7, k8 := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]
-	fix := func(v float32) float32 {
-		switch act {
-		case ActReLU:
-			return max(v, 0)
-		case ActPReLU:
-			if v < 0 {
-				return v * slope
-			}
-		}
-		return v
-	}
-	for y := 0; y < rs; y++ {
-		a := t[y*w : y*w+w : y*w+w]
-		b := t[(y+1)*w : (y+1)*w+w : (y+1)*w+w]
-		c := t[(y+2)*w : (y+2)*w+w : (y+2)*w+w]
-		o := dst[y*w : y*w+w : y*w+w]
-		o[0] = fix(bias + a[0]*k1 + a[1]*k2 + b[0]*k4 + b[1]*k5 + c[0]*k7 + c[1]*k8)
-		o[w-1] = fix(bias + a[w-2]*k0 + a[w-1]*k1 + b[w-2]*k3 + b[w-1]*k4 + c[w-2]*k6 + c[w-1]*k7)
-	}
+	return (*[9]float32)(dw.w[ch*9 : ch*9+9]), bias, slope, dw.act == ActReLU || dw.act == ActPReLU
 }
 
 // StackPointDepth combines units that read the same input into one whose
