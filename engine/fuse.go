@@ -63,6 +63,39 @@ func (m *Model) fusePointDepth() {
 	m.removeNodes(dead)
 }
 
+// fuseStems gives each fg.PointDepth node whose input is the output of a
+// first layer (a 3×3 stride-2 convolution on the image, which kernels runs
+// directly) read by nothing else that layer as its stem
+// (kernels.PointDepth.WithStem): the layer's rows are then computed strip
+// by strip into the unit's input buffer, and its output plane, the largest
+// of the network, is never written to memory and read back.
+func (m *Model) fuseStems() {
+	uses, prod := m.uses(), m.producers()
+	dead := map[*node]bool{}
+	for _, n := range m.nodes {
+		if n.op != "fg.PointDepth" || n.pd.HasStem() {
+			continue
+		}
+		x := n.in[0]
+		if x < 0 || prod[x] < 0 || !m.singleUse(uses, x) {
+			continue
+		}
+		s := m.nodes[prod[x]]
+		if s.op != "Conv" || s.conv == nil || dead[s] {
+			continue
+		}
+		pd, err := n.pd.WithStem(s.conv)
+		if err != nil {
+			continue // not a first layer
+		}
+		n.pd, n.in = pd, []int{s.in[0]}
+		n.detail = "3x3/2" + actName(s.act) + " → " + n.detail
+		dead[s] = true
+		m.fusedStems++
+	}
+	m.removeNodes(dead)
+}
+
 // isMaxPool2x2 reports whether n is a 2×2 stride-2 max pool without
 // padding, dilation, ceil mode or indices output.
 func isMaxPool2x2(n *node) bool {

@@ -110,3 +110,42 @@ func TestPointDepthFusion(t *testing.T) {
 		})
 	}
 }
+
+// TestStemFusion: a first layer (3×3 stride 2 on three channels) read only
+// by a unit becomes its stem; on odd sizes and a batch of two, with and
+// without padding. A first layer whose output is also a graph output stays
+// a step of its own.
+func TestStemFusion(t *testing.T) {
+	for _, pad := range []int64{0, 1} {
+		for _, exposed := range []bool{false, true} {
+			g := newGraph(7+pad, dynInput("x", 3))
+			s := g.node("Conv", []string{"x", g.konst("sw", 16, 3, 3, 3), g.konst("sb", 16)}, "s",
+				ints("pads", pad, pad, pad, pad), ints("strides", 2, 2))
+			s = g.node("Relu", []string{s}, "sr")
+			a := g.node("Conv", []string{s, g.konst("w1", 8, 16, 1, 1), g.konst("b1", 8)}, "a")
+			b := g.node("Conv", []string{a, g.konst("w2", 8, 1, 3, 3), g.konst("b2", 8)}, "b", ints("pads", 1, 1, 1, 1),
+				weights.Attr{Name: "group", Kind: weights.AttrInt, Int: 8})
+			p := g.node("MaxPool", []string{b}, "p", ints("kernel_shape", 2, 2), ints("strides", 2, 2))
+			g.m.Graph.Outputs = []weights.ValueInfo{{Name: p}}
+			if exposed {
+				g.m.Graph.Outputs = append(g.m.Graph.Outputs, weights.ValueInfo{Name: s})
+			}
+			m, err := Load(g.m, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := m.Stats(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int{false: 1, true: 0}[exposed]; st.FusedStems != want {
+				t.Fatalf("pad %d exposed %v: %d stems fused, want %d", pad, exposed, st.FusedStems, want)
+			}
+			for _, shape := range [][]int{{2, 3, 19, 23}, {1, 3, 5, 6}, {1, 3, 130, 97}} {
+				t.Run(fmt.Sprint(pad, exposed, shape), func(t *testing.T) {
+					runBoth(t, g.m, "fg.PointDepth", []*Tensor{randomInput(shape, 3)})
+				})
+			}
+		}
+	}
+}

@@ -144,6 +144,7 @@ type Model struct {
 	fusedActs    int
 	fusedUnits   int
 	stackedUnits int
+	fusedStems   int
 	droppedOps   int
 	foldedOps    int
 }
@@ -278,6 +279,7 @@ func Load(m *weights.Model, opt Options) (*Model, error) {
 	if !opt.NoFusion {
 		em.fusePointDepth()
 		em.stackSiblings()
+		em.fuseStems()
 	}
 	return em, nil
 }

@@ -193,7 +193,7 @@ func (m *Model) inferStep(n *node, si *shapeInfo) (step, error) {
 			return fail("input %v too small for the pool", x)
 		}
 		st.outShape = []int{x[0], c, oh, ow}
-		st.macs = int64(x[0]) * int64(x[2]*x[3]) * int64(c) * int64(inC+9)
+		st.macs = int64(x[0]) * n.pd.MACs(x[2], x[3])
 	case "fg.ChannelSlice":
 		if len(x) < 2 || x[1] < n.sliceC1 {
 			return fail("input shape %v has fewer than %d channels", x, n.sliceC1)

@@ -143,19 +143,24 @@ func (c *Conv) firstScratch(inH, inW int) int {
 	return c.p.InC*g.rows*g.pitch + g.tmp
 }
 
-// firstJob runs convFirst over output rows.
+// firstJob runs convFirst over output rows. Output row oh of channel oc
+// goes to out[oc·ldo + (oh-row0)·outW]: the whole output plane (ldo =
+// outH·outW, row0 = 0) in a Conv's Run, a strip of rows in a fused unit's
+// buffer (PointDepth with a stem).
 type firstJob struct {
 	c                    *Conv
 	pool                 *Pool
 	serial               []float32 // ctx.Scratch for the nil-Pool case
 	in, out              []float32
 	inH, inW, outH, outW int
+	ldo, row0            int
 	g                    firstGeom
 }
 
 func (c *Conv) runFirst(ctx *Ctx, in []float32, inH, inW int, out []float32, outH, outW int) {
 	j := &ctx.jobsFor().first
-	*j = firstJob{c: c, pool: ctx.pool(), in: in, out: out, inH: inH, inW: inW, outH: outH, outW: outW, g: c.firstGeom(inH, inW)}
+	*j = firstJob{c: c, pool: ctx.pool(), in: in, out: out, inH: inH, inW: inW, outH: outH, outW: outW,
+		ldo: outH * outW, g: c.firstGeom(inH, inW)}
 	if ctx != nil {
 		j.serial = ctx.Scratch
 	}
@@ -170,7 +175,7 @@ func (c *Conv) runFirst(ctx *Ctx, in []float32, inH, inW int, out []float32, out
 }
 
 func (j *firstJob) run(w, lo, hi int) {
-	c, g := j.c, j.g
+	c := j.c
 	size := c.firstScratch(j.inH, j.inW)
 	var buf []float32
 	switch {
@@ -182,7 +187,14 @@ func (j *firstJob) run(w, lo, hi int) {
 		buf = make([]float32, size)
 		j.serial = buf
 	}
-	split, tmp := buf[:size-g.tmp], buf[size-g.tmp:]
+	j.rows(buf, lo, hi)
+}
+
+// rows computes output rows [lo, hi) with buf (firstScratch floats) for
+// the split input rows.
+func (j *firstJob) rows(buf []float32, lo, hi int) {
+	c, g := j.c, j.g
+	split, tmp := buf[:len(buf)-g.tmp], buf[len(buf)-g.tmp:]
 	cstride := g.rows * g.pitch
 	for b0 := lo; b0 < hi; b0 += firstBand {
 		b1 := min(b0+firstBand, hi)
@@ -247,10 +259,10 @@ func (j *firstJob) splitRow(dst []float32, ci, iy int) {
 // split input rows (channel ci, tap row ky at ci·cstride + ky·pitch).
 func (j *firstJob) row(in []float32, oh int, tmp []float32, cstride int, pf *float32) {
 	f := j.c.first
-	ocb, hw := f.kern.ocb, j.outH*j.outW
+	ocb, y := f.kern.ocb, (oh-j.row0)*j.outW
 	for b := 0; b < f.blocks; b++ {
 		nc := ocb
-		dst, ldo := j.out[b*ocb*hw+oh*j.outW:], hw
+		dst, ldo := j.out[b*ocb*j.ldo+y:], j.ldo
 		if b == f.blocks-1 && f.lastBlockC != ocb {
 			nc = f.lastBlockC
 			dst, ldo = tmp, j.outW
@@ -259,7 +271,7 @@ func (j *firstJob) row(in []float32, oh int, tmp []float32, cstride int, pf *flo
 		firstRow(f, dst, ldo, in, j.g, cstride, j.c.p.InC, f.w[b*taps:(b+1)*taps], f.bias[b*ocb:(b+1)*ocb], f.slope[b*ocb:(b+1)*ocb], j.outW, pf, j.inH*j.inW)
 		pf = nil // once per row
 		for k := 0; k < nc; k++ {
-			orow := j.out[(b*ocb+k)*hw+oh*j.outW:][:j.outW]
+			orow := j.out[(b*ocb+k)*j.ldo+y:][:j.outW]
 			if nc != ocb {
 				copy(orow, tmp[k*j.outW:(k+1)*j.outW])
 			}

@@ -24,7 +24,12 @@ import (
 // The results are those of the three layers run one after another, up to
 // float rounding differences of the same kernels (the same micro-kernel,
 // depthwise row kernel and pool row kernel run on the same values).
+//
+// A unit may also have a stem (WithStem): the network's first layer, whose
+// output rows are then computed strip by strip into the unit's input
+// buffer instead of being read from a plane in memory.
 type PointDepth struct {
+	stem   *Conv // nil, or a first layer (convFirst) computing the input rows
 	pw, dw *Conv
 	pool   bool
 }
@@ -55,8 +60,50 @@ func NewPointDepth(pw, dw *Conv, pool bool) (*PointDepth, error) {
 	return &PointDepth{pw: pw, dw: dw, pool: pool}, nil
 }
 
+// WithStem returns the unit computed on the output of stem, a first layer
+// (3×3 stride 2 on an image of at most four channels, see firstconv.go)
+// with the unit's input channels. Its output, the largest plane of a face
+// network (16×320×320 floats, 6.5 MB, in YuNet 640), is then never
+// written out and read back: each strip's input rows are computed by the
+// stem into the buffer the 1×1 convolution reads, where they stay in L2.
+func (f *PointDepth) WithStem(stem *Conv) (*PointDepth, error) {
+	switch {
+	case stem == nil || stem.kind != convFirst:
+		return nil, errors.New("kernels: point-depth: stem is not a first layer (3×3 stride 2 on ≤ 4 channels)")
+	case stem.p.OutC != f.pw.p.InC:
+		return nil, fmt.Errorf("kernels: point-depth: stem has %d output channels, the unit reads %d", stem.p.OutC, f.pw.p.InC)
+	case f.stem != nil:
+		return nil, errors.New("kernels: point-depth: unit has a stem already")
+	}
+	return &PointDepth{stem: stem, pw: f.pw, dw: f.dw, pool: f.pool}, nil
+}
+
+// HasStem reports whether the unit computes its input with a stem.
+func (f *PointDepth) HasStem() bool { return f.stem != nil }
+
+// unitSize is the size of the 1×1 convolution's input planes for an h×w
+// input: the stem's output size, or h×w.
+func (f *PointDepth) unitSize(h, w int) (uh, uw int) {
+	if f.stem != nil {
+		return f.stem.p.OutSize(h, w)
+	}
+	return h, w
+}
+
+// MACs is the number of multiply-adds for one h×w input.
+func (f *PointDepth) MACs(h, w int) int64 {
+	uh, uw := f.unitSize(h, w)
+	n := int64(max(uh, 0)) * int64(max(uw, 0))
+	macs := n * int64(f.pw.p.OutC) * int64(f.pw.p.InC+9)
+	if s := f.stem; s != nil {
+		macs += n * int64(s.p.OutC) * int64(s.p.InC*9)
+	}
+	return macs
+}
+
 // OutShape is the output (channels, rows, columns) for an h×w input.
 func (f *PointDepth) OutShape(h, w int) (c, oh, ow int) {
+	h, w = f.unitSize(h, w)
 	if f.pool {
 		return f.dw.p.OutC, h / 2, w / 2
 	}
@@ -64,7 +111,12 @@ func (f *PointDepth) OutShape(h, w int) (c, oh, ow int) {
 }
 
 // InC is the number of input channels.
-func (f *PointDepth) InC() int { return f.pw.p.InC }
+func (f *PointDepth) InC() int {
+	if f.stem != nil {
+		return f.stem.p.InC
+	}
+	return f.pw.p.InC
+}
 
 // HasPool reports whether a 2×2 max pool is fused.
 func (f *PointDepth) HasPool() bool { return f.pool }
@@ -82,9 +134,10 @@ func (f *PointDepth) stripRows(h, w int) int {
 
 // workScratch is what one worker needs for an h×w input: the 1×1 strip
 // buffer, the depthwise strip (only when pooling without a pooled
-// whole-rows kernel), the copy of the strip's input rows and the GEMM's
-// packing space for one strip.
-func (f *PointDepth) workScratch(h, w int) (t, u, b, g int) {
+// whole-rows kernel), the copy (or the stem's output) of the strip's input
+// rows, the GEMM's packing space for one strip and the stem's scratch.
+func (f *PointDepth) workScratch(inH, inW int) (t, u, b, g, s int) {
+	h, w := f.unitSize(inH, inW)
 	r := f.stripRows(h, w)
 	c := f.pw.p.OutC
 	t = c * (r + 2) * w
@@ -92,11 +145,14 @@ func (f *PointDepth) workScratch(h, w int) (t, u, b, g int) {
 		u = c * r * w
 	}
 	// A band's first strip computes up to r+2 rows.
-	if stripCopies(f.pw.p.InC, h*w) {
+	if f.stem != nil || stripCopies(f.pw.p.InC, h*w) {
 		b = f.pw.p.InC * stripPitch((r+2)*w)
 	}
 	g = gemmBlockScratch(f.pw.a[0].kern, f.pw.a[0].k, gemmColBlock(f.pw.a[0].kern.nr, (r+2)*w, 1))
-	return t, u, b, g
+	if f.stem != nil {
+		s = f.stem.firstScratch(inH, inW)
+	}
+	return t, u, b, g, s
 }
 
 // stripCopies reports whether the strip's input rows are copied before the
@@ -124,17 +180,18 @@ func stripPitch(n int) int {
 // ScratchSize is the number of floats of ctx.Scratch Run needs for an h×w
 // input when it runs without a Pool.
 func (f *PointDepth) ScratchSize(h, w int) int {
-	t, u, b, g := f.workScratch(h, w)
-	return t + u + b + g
+	t, u, b, g, s := f.workScratch(h, w)
+	return t + u + b + g + s
 }
 
 // Run computes one image: in is InC×h×w, out is OutShape(h, w).
-func (f *PointDepth) Run(ctx *Ctx, in []float32, h, w int, out []float32) {
-	c, oh, ow := f.OutShape(h, w)
-	if len(in) < f.pw.p.InC*h*w || len(out) < c*oh*ow {
+func (f *PointDepth) Run(ctx *Ctx, in []float32, inH, inW int, out []float32) {
+	c, oh, ow := f.OutShape(inH, inW)
+	if len(in) < f.InC()*inH*inW || len(out) < c*oh*ow {
 		panic(fmt.Sprintf("kernels: point-depth: input %d or output %d values too short for %dx%dx%d → %dx%dx%d",
-			len(in), len(out), f.pw.p.InC, h, w, c, oh, ow))
+			len(in), len(out), f.InC(), inH, inW, c, oh, ow))
 	}
+	h, w := f.unitSize(inH, inW)
 	if h <= 0 || w <= 0 || oh*ow == 0 {
 		return
 	}
@@ -148,7 +205,7 @@ func (f *PointDepth) Run(ctx *Ctx, in []float32, h, w int, out []float32) {
 	}
 	strips := (h + r - 1) / r
 	j := &ctx.jobsFor().pwdw
-	*j = pointDepthJob{f: f, pool: ctx.pool(), in: in, out: out, h: h, w: w, r: r, gemm: j.gemm}
+	*j = pointDepthJob{f: f, pool: ctx.pool(), in: in, out: out, inH: inH, inW: inW, h: h, w: w, r: r, gemm: j.gemm}
 	if ctx != nil {
 		j.serial = ctx.Scratch
 	}
@@ -157,7 +214,7 @@ func (f *PointDepth) Run(ctx *Ctx, in []float32, h, w int, out []float32) {
 	}
 	// Too little work to share: one band on the caller.
 	grain := (strips + threads - 1) / threads
-	if int64(c)*int64(h)*int64(w)*int64(f.pw.p.InC+9) < gemmParallelMACs {
+	if f.MACs(inH, inW) < gemmParallelMACs {
 		grain = strips
 	}
 	ctx.pool().run(strips, grain, j)
@@ -170,20 +227,21 @@ func (f *PointDepth) Run(ctx *Ctx, in []float32, h, w int, out []float32) {
 
 // pointDepthJob is one PointDepth.Run split into strips of r rows.
 type pointDepthJob struct {
-	f       *PointDepth
-	pool    *Pool
-	serial  []float32
-	in, out []float32
-	h, w, r int
-	gemm    []gemmJob // per worker; kept between runs
+	f        *PointDepth
+	pool     *Pool
+	serial   []float32
+	in, out  []float32
+	inH, inW int       // input size (the stem's input with a stem)
+	h, w, r  int       // size of the 1×1 convolution's input planes, rows per strip
+	gemm     []gemmJob // per worker; kept between runs
 }
 
 // run computes strips [lo, hi) as one band.
 func (j *pointDepthJob) run(wk, lo, hi int) {
 	f, h, w, r := j.f, j.h, j.w, j.r
 	c := f.pw.p.OutC
-	tn, un, bn, gn := f.workScratch(h, w)
-	size := tn + un + bn + gn
+	tn, un, bn, gn, sn := f.workScratch(j.inH, j.inW)
+	size := tn + un + bn + gn + sn
 	var buf []float32
 	if j.pool != nil {
 		buf = j.pool.workerScratch(wk, size)
@@ -193,7 +251,8 @@ func (j *pointDepthJob) run(wk, lo, hi int) {
 		buf = make([]float32, size)
 		j.serial = buf
 	}
-	t, u, bbuf, gbuf := buf[:tn], buf[tn:tn+un], buf[tn+un:tn+un+bn], buf[tn+un+bn:]
+	t, u, bbuf := buf[:tn], buf[tn:tn+un], buf[tn+un:tn+un+bn]
+	gbuf, sbuf := buf[tn+un+bn:tn+un+bn+gn], buf[tn+un+bn+gn:]
 	tp := (r + 2) * w // per-channel pitch of t: rows r0-1 … r0+r
 	g := &j.gemm[wk]
 	pw := f.pw
@@ -206,13 +265,22 @@ func (j *pointDepthJob) run(wk, lo, hi int) {
 			return
 		}
 		n := (b - a) * w
-		src := bSource{kind: bPlain, b: j.in[a*w:], ldb: plane}
-		if copyB {
+		var src bSource
+		switch {
+		case f.stem != nil:
+			ldb := stripPitch(n)
+			fj := firstJob{c: f.stem, in: j.in, out: bbuf, inH: j.inH, inW: j.inW, outH: h, outW: w,
+				ldo: ldb, row0: a, g: f.stem.firstGeom(j.inH, j.inW)}
+			fj.rows(sbuf, a, b)
+			src = bSource{kind: bPlain, b: bbuf, ldb: ldb}
+		case copyB:
 			ldb := stripPitch(n)
 			for ci := 0; ci < pw.p.InC; ci++ {
 				copy(bbuf[ci*ldb:ci*ldb+n], j.in[ci*plane+a*w:ci*plane+b*w])
 			}
 			src = bSource{kind: bPlain, b: bbuf, ldb: ldb}
+		default:
+			src = bSource{kind: bPlain, b: j.in[a*w:], ldb: plane}
 		}
 		g.setup(nil, pw.a[0], src, n, t[ta*w:], tp, &ep)
 		g.serial = gbuf

@@ -307,3 +307,124 @@ func BenchmarkPointDepth(b *testing.B) {
 		}
 	}
 }
+
+// TestPointDepthStem runs units with a stem at every level, serial and
+// threaded. The reference is the float64 unit (refPointDepth) on the stem's
+// output as the stem Conv computes it alone, which is first checked against
+// the float64 convolution: the fused unit runs the same stem kernel on the
+// same rows, so only the strip logic (row ranges, band edges, padding rows,
+// partial channel blocks) is under test here.
+func TestPointDepthStem(t *testing.T) {
+	cases := []struct {
+		sc, h, w int // stem output channels, image size
+		pad      int
+		stemAct  ActKind
+		c        int
+		pool     bool
+	}{
+		{16, 2, 2, 1, ActReLU, 16, true},
+		{16, 5, 7, 1, ActReLU, 16, false},
+		{16, 64, 48, 1, ActReLU, 16, true},
+		{16, 129, 150, 1, ActReLU, 16, true}, // many strips, odd sizes
+		{12, 41, 66, 0, ActPReLU, 8, false},  // partial channel block, no padding
+		{8, 200, 31, 1, ActNone, 24, true},   // narrow rows, many bands
+		{16, 322, 320, 1, ActReLU, 16, true}, // YuNet's shape, smaller
+	}
+	r := rand.New(rand.NewPCG(5, 17))
+	pools := ktPools(t)
+	for _, tc := range cases {
+		sp := ConvParams{InC: 3, OutC: tc.sc, KH: 3, KW: 3, StrideH: 2, StrideW: 2,
+			PadTop: tc.pad, PadLeft: tc.pad, PadBottom: tc.pad, PadRight: tc.pad}
+		sW, sB := ktRand(r, tc.sc*27), ktRand(r, tc.sc)
+		var sSlope []float32
+		if tc.stemAct == ActPReLU {
+			sSlope = ktRand(r, tc.sc)
+		}
+		pwW, pwB := ktRand(r, tc.c*tc.sc), ktRand(r, tc.c)
+		dwW, dwB := ktRand(r, tc.c*9), ktRand(r, tc.c)
+		in := ktRand(r, 3*tc.h*tc.w)
+		stemWant, stemScale, uh, uw := ktRefConv(sp, in, tc.h, tc.w, sW, sB, tc.stemAct, sSlope)
+		forEachLevel(t, func(level string) {
+			stem, err := NewConv(sp, sW, sB, tc.stemAct, sSlope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stem.kind != convFirst {
+				t.Fatalf("stem %+v is not run as a first layer", sp)
+			}
+			mid := make([]float32, tc.sc*uh*uw)
+			stem.Run(&Ctx{Scratch: make([]float32, stem.ScratchSize(tc.h, tc.w))}, in, tc.h, tc.w, mid)
+			if i, ok := ktClose(mid, stemWant, stemScale); !ok {
+				t.Fatalf("%s: stem output %d = %g, want %g", level, i, mid[i], stemWant[i])
+			}
+			want, scale := refPointDepth(tc.sc, tc.c, pwW, pwB, ActNone, nil, dwW, dwB, ActReLU, nil, tc.pool, mid, uh, uw)
+			pw, err := NewConv(ConvParams{InC: tc.sc, OutC: tc.c, KH: 1, KW: 1}, pwW, pwB, ActNone, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dw, err := NewConv(ConvParams{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: tc.c}, dwW, dwB, ActReLU, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := NewPointDepth(pw, dw, tc.pool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := u.WithStem(stem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.InC() != 3 || !f.HasStem() {
+				t.Fatalf("unit with stem reads %d channels", f.InC())
+			}
+			c, oh, ow := f.OutShape(tc.h, tc.w)
+			if c*oh*ow != len(want) {
+				t.Fatalf("OutShape(%d, %d) = %d×%d×%d, want %d values", tc.h, tc.w, c, oh, ow, len(want))
+			}
+			for _, p := range pools {
+				name := fmt.Sprintf("%s/stem %dx%d->%d pad=%d unit ->%d pool=%v threads=%d", level, tc.h, tc.w, tc.sc, tc.pad, tc.c, tc.pool, p.Threads())
+				out := ktNewGuarded(len(want))
+				ctx := &Ctx{Pool: p, Scratch: make([]float32, f.ScratchSize(tc.h, tc.w))}
+				for run := 0; run < 2; run++ {
+					f.Run(ctx, in, tc.h, tc.w, out.Data)
+					out.check(t, name)
+					if i, ok := ktClose(out.Data, want, scale); !ok {
+						t.Fatalf("%s: output %d = %g, want %g", name, i, out.Data[i], want[i])
+					}
+				}
+			}
+		})
+	}
+	// Stems the unit cannot take.
+	pw, _ := NewConv(ConvParams{InC: 16, OutC: 4, KH: 1, KW: 1}, make([]float32, 64), nil, ActNone, nil)
+	dw, _ := NewConv(ConvParams{InC: 4, OutC: 4, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 4}, make([]float32, 36), nil, ActNone, nil)
+	u, err := NewPointDepth(pw, dw, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ConvParams{InC: 3, OutC: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2}
+	s8 := first
+	s8.OutC = 8
+	s1 := first
+	s1.StrideH, s1.StrideW = 1, 1
+	for name, p := range map[string]ConvParams{"channels": s8, "stride 1": s1} {
+		c, err := NewConv(p, make([]float32, p.OutC*27), nil, ActNone, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.WithStem(c); err == nil {
+			t.Errorf("%s: stem accepted", name)
+		}
+	}
+	s, _ := NewConv(first, make([]float32, 16*27), nil, ActNone, nil)
+	if _, err := u.WithStem(nil); err == nil {
+		t.Error("nil stem accepted")
+	}
+	us, err := u.WithStem(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := us.WithStem(s); err == nil {
+		t.Error("second stem accepted")
+	}
+}
