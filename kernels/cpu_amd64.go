@@ -12,7 +12,7 @@ func archLevels() []cpuLevel {
 		{
 			name:      "avx2",
 			supported: cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3),
-			gemm:      microKernel{name: "avx2 6x16", mr: 6, nr: 16, fn: sgemm6x16AVX2},
+			gemm:      microKernel{name: "avx2 6x16", mr: 6, nr: 16, fn: sgemm6x16AVX2, rows: sgemm6x16AVX2Rows},
 			dw3x3:     dwRow3x3AVX2,
 			max2x2:    func(out, r0, r1 []float32) { max2x2Blocks(8, max2x2AVX2, out, r0, r1) },
 			deint:     func(even, odd, row []float32) { deintBlocks(8, deintAVX2, even, odd, row) },
@@ -23,7 +23,7 @@ func archLevels() []cpuLevel {
 		{
 			name:        "avx512",
 			supported:   cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3), // AVX2 for short depthwise rows
-			gemm:        microKernel{name: "avx512 8x32", mr: 8, nr: 32, fn: sgemm8x32AVX512},
+			gemm:        microKernel{name: "avx512 8x32", mr: 8, nr: 32, fn: sgemm8x32AVX512, rows: sgemm8x32AVX512Rows},
 			dw3x3:       dwRow3x3AVX512,
 			dwPlane:     dwPlaneAVX512,
 			dwPlanePool: dwPlanePoolAVX512,
@@ -49,6 +49,15 @@ func sgemm6x16AVX2(k int, a, b, c *float32, ldc int, bias, slope *float32, flags
 //
 //go:noescape
 func sgemm8x32AVX512(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
+
+// sgemm6x16AVX2Rows and sgemm8x32AVX512Rows are the row-panel loops of
+// the two kernels (microKernel.rows).
+//
+//go:noescape
+func sgemm6x16AVX2Rows(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb, panels, askip int)
+
+//go:noescape
+func sgemm8x32AVX512Rows(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb, panels, askip int)
 
 // dwRow3x3AVX2 is dwRowFunc with 8-wide AVX2 blocks (dw3x3_avx2_amd64.s).
 func dwRow3x3AVX2(out, r0, r1, r2 []float32, k *[9]float32, stride int, bias, slope float32, activate bool) {

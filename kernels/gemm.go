@@ -430,7 +430,18 @@ func (g *gemmJob) block(buf []float32, j0, nb, i0, i1 int) {
 						bpan, ldb = &g.src.b[pc*g.src.ldb+jq], g.src.ldb
 					}
 				}
-				for ir := ic; ir < ie; ir += mr {
+				ir := ic
+				if kern.rows != nil && nw == nr {
+					// The full row panels in one call (ie is a multiple of
+					// MR from ic except at the end of A).
+					if n := (ie - ic) / mr; n > 0 {
+						if bias, slope, ok := g.panelVecs(ic, n*mr); ok {
+							kern.rows(kb, a.panel(ic/mr, pc), bpan, &c[ic*ldc+jq], ldc, bias, slope, flags, ldb, n, (a.k-kb)*mr*4)
+							ir += n * mr
+						}
+					}
+				}
+				for ; ir < ie; ir += mr {
 					g.tile(kern, a, ir, pc, kb, jq, nw, bpan, ldb, flags, tile, biasPad, slopePad)
 				}
 			}
@@ -481,6 +492,22 @@ func (g *gemmJob) tile(kern microKernel, a *PackedA, ir, pc, kb, jq, nw int, bpa
 	for i := 0; i < mh; i++ {
 		copy(c[(ir+i)*ldc+jq:(ir+i)*ldc+jq+nw], tile[i*nr:])
 	}
+}
+
+// panelVecs returns the bias and slope for rows [i, i+n) of full row
+// panels, zeroVec standing for an absent one; not ok when that is too short.
+func (g *gemmJob) panelVecs(i, n int) (bias, slope *float32, ok bool) {
+	if (g.bias == nil || g.slope == nil) && n > len(zeroVec) {
+		return nil, nil, false
+	}
+	bias, slope = &zeroVec[0], &zeroVec[0]
+	if g.bias != nil {
+		bias = &g.bias[i]
+	}
+	if g.slope != nil {
+		slope = &g.slope[i]
+	}
+	return bias, slope, true
 }
 
 // fillBias handles K == 0: the sum is empty, so C = act(bias).

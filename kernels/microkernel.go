@@ -14,10 +14,17 @@ import "unsafe"
 // as the input planes of a 1×1 convolution, the matrix itself (ldb its row
 // stride), which saves copying B when it would be used by few A panels.
 // bias and slope hold MR values each and are never nil.
+//
+// rows, when not nil, runs fn on panels row panels with the same B: panel p
+// reads A at a + p·(k·MR·4 + askip) bytes, bias and slope MR·p values on
+// (both must hold MR·panels values), and writes C MR·p rows down. The GEMM
+// driver uses it for the full tiles of a B panel, one call instead of one
+// per tile.
 type microKernel struct {
 	name   string
 	mr, nr int
 	fn     func(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb int)
+	rows   func(k int, a, b, c *float32, ldc int, bias, slope *float32, flags uint, ldb, panels, askip int)
 }
 
 // Micro-kernel flags.
