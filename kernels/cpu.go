@@ -21,7 +21,8 @@ type cpuLevel struct {
 	deint       deintRowFunc
 	add         addRowFunc
 	prelu       preluRowFunc
-	first       firstKernel // zero: firstKernelGo
+	sigmoid     sigmoidRowFunc // nil: sigmoidRowGo
+	first       firstKernel    // zero: firstKernelGo
 }
 
 // addRowFunc sets out[i] = a[i] + b[i] for i < len(out); a and b hold at
@@ -32,10 +33,16 @@ type addRowFunc func(out, a, b []float32)
 // is 0).
 type preluRowFunc func(x []float32, slope float32)
 
-// addRow and preluRow are the level's elementwise row kernels (never nil).
+// sigmoidRowFunc sets out[i] = 1/(1+e^-x[i]) for i < len(x); out holds at
+// least len(x) values and may be x.
+type sigmoidRowFunc func(out, x []float32)
+
+// addRow, preluRow and sigmoidRowK are the level's elementwise row kernels
+// (never nil).
 var (
-	addRow   addRowFunc   = addRowGo
-	preluRow preluRowFunc = preluRowGo
+	addRow      addRowFunc     = addRowGo
+	preluRow    preluRowFunc   = preluRowGo
+	sigmoidRowK sigmoidRowFunc = sigmoidRowGo
 )
 
 // addRowGo is the pure-Go addRowFunc.
@@ -192,8 +199,9 @@ func SetLevel(name string) (restore func(), err error) {
 		}
 		prevName, prevGemm, prevDW, prevMax, prevDeint := curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow
 		prevAdd, prevPReLU, prevFirst, prevPlane, prevPlanePool := addRow, preluRow, firstConvKern, dwPlane, dwPlanePool
+		prevSigmoid := sigmoidRowK
 		curLevel, gemmKernel, dwRow3x3, dwPlane, dwPlanePool = l.name, l.gemm, l.dw3x3, l.dwPlane, l.dwPlanePool
-		maxRow2x2, deintRow, addRow, preluRow = max2x2RowGo, deintRowGo, addRowGo, preluRowGo
+		maxRow2x2, deintRow, addRow, preluRow, sigmoidRowK = max2x2RowGo, deintRowGo, addRowGo, preluRowGo, sigmoidRowGo
 		firstConvKern = firstKernelGo
 		if l.first.ocb > 0 {
 			firstConvKern = l.first
@@ -204,6 +212,9 @@ func SetLevel(name string) (restore func(), err error) {
 		if l.prelu != nil {
 			preluRow = l.prelu
 		}
+		if l.sigmoid != nil {
+			sigmoidRowK = l.sigmoid
+		}
 		if l.max2x2 != nil {
 			maxRow2x2 = l.max2x2
 		}
@@ -213,6 +224,7 @@ func SetLevel(name string) (restore func(), err error) {
 		return func() {
 			curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow = prevName, prevGemm, prevDW, prevMax, prevDeint
 			addRow, preluRow, firstConvKern, dwPlane, dwPlanePool = prevAdd, prevPReLU, prevFirst, prevPlane, prevPlanePool
+			sigmoidRowK = prevSigmoid
 		}, nil
 	}
 	return nil, fmt.Errorf("kernels: unknown level %q (have %s)", name, strings.Join(Levels(), ", "))

@@ -18,6 +18,7 @@ func archLevels() []cpuLevel {
 			deint:     func(even, odd, row []float32) { deintBlocks(8, deintAVX2, even, odd, row) },
 			add:       func(out, a, b []float32) { addBlocks(8, addRowAVX2, out, a, b) },
 			prelu:     func(x []float32, slope float32) { preluBlocks(8, preluRowAVX2, x, slope) },
+			sigmoid:   func(out, x []float32) { sigmoidBlocks(8, sigmoidRowAVX2, out, x) },
 			first:     firstKernel{name: "avx2 4x24", ocb: 4, width: 24, fn: firstConvAVX2, narrowWidth: 8, narrow: firstConvAVX2N},
 		},
 		{
@@ -31,6 +32,7 @@ func archLevels() []cpuLevel {
 			deint:       func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
 			add:         func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },
 			prelu:       func(x []float32, slope float32) { preluBlocks(16, preluRowAVX512, x, slope) },
+			sigmoid:     func(out, x []float32) { sigmoidBlocks(16, sigmoidRowAVX512, out, x) },
 			first:       firstKernel{name: "avx512 8x32", ocb: 8, width: 32, fn: firstConvAVX512, narrowWidth: 16, narrow: firstConvAVX512N},
 		},
 	}
@@ -116,6 +118,15 @@ func preluRowAVX2(x *float32, blocks int, slope float32)
 
 //go:noescape
 func preluRowAVX512(x *float32, blocks int, slope float32)
+
+// sigmoidRowAVX2 and sigmoidRowAVX512 compute the sigmoid of whole vector
+// blocks with expf's method (elt_avx2_amd64.s, elt_avx512_amd64.s).
+//
+//go:noescape
+func sigmoidRowAVX2(out, x *float32, blocks int)
+
+//go:noescape
+func sigmoidRowAVX512(out, x *float32, blocks int)
 
 // firstConvAVX2 and firstConvAVX512 are firstBlockFuncs of 4 channels × 24
 // outputs and 8 channels × 32 outputs, firstConvAVX2N and firstConvAVX512N

@@ -96,6 +96,21 @@ func addBlocks(width int, fn rowBlockFunc, out, a, b []float32) {
 	addRowGo(out[d:], a[d:], b[d:])
 }
 
+// sigmoidBlocks is sigmoidRowFunc on top of vector blocks of the given
+// width.
+func sigmoidBlocks(width int, fn func(out, x *float32, blocks int), out, x []float32) {
+	n := len(x)
+	if len(out) < n {
+		panic("kernels: sigmoid output too short")
+	}
+	blocks := n / width
+	if blocks > 0 {
+		fn(&out[0], &x[0], blocks)
+	}
+	d := blocks * width
+	sigmoidRowGo(out[d:n], x[d:])
+}
+
 // preluBlocks is preluRowFunc on top of vector blocks of the given width.
 func preluBlocks(width int, fn func(x *float32, blocks int, slope float32), x []float32, slope float32) {
 	blocks := len(x) / width

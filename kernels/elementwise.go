@@ -87,8 +87,12 @@ func activateRow(x []float32, act ActKind, slope float32) {
 
 func sigmoidInPlace(x []float32) { sigmoidRow(x, x) }
 
-// sigmoidRow sets out[i] = sigmoid(x[i]) (out may be x).
-func sigmoidRow(out, x []float32) {
+// sigmoidRow sets out[i] = sigmoid(x[i]) (out may be x) with the level's
+// kernel.
+func sigmoidRow(out, x []float32) { sigmoidRowK(out, x) }
+
+// sigmoidRowGo is the pure-Go sigmoidRowFunc.
+func sigmoidRowGo(out, x []float32) {
 	out = out[:len(x)]
 	for i, v := range x {
 		out[i] = sigmoid(v)

