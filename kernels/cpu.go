@@ -22,6 +22,7 @@ type cpuLevel struct {
 	add         addRowFunc
 	prelu       preluRowFunc
 	sigmoid     sigmoidRowFunc // nil: sigmoidRowGo
+	dup         dupRowFunc     // nil: dupRowGo
 	first       firstKernel    // zero: firstKernelGo
 }
 
@@ -37,13 +38,27 @@ type preluRowFunc func(x []float32, slope float32)
 // least len(x) values and may be x.
 type sigmoidRowFunc func(out, x []float32)
 
-// addRow, preluRow and sigmoidRowK are the level's elementwise row kernels
-// (never nil).
+// dupRowFunc sets out[2i] = out[2i+1] = in[i] for i < len(in); out holds
+// at least 2·len(in) values.
+type dupRowFunc func(out, in []float32)
+
+// addRow, preluRow, sigmoidRowK and dupRow are the level's elementwise row
+// kernels (never nil).
 var (
 	addRow      addRowFunc     = addRowGo
 	preluRow    preluRowFunc   = preluRowGo
 	sigmoidRowK sigmoidRowFunc = sigmoidRowGo
+	dupRow      dupRowFunc     = dupRowGo
 )
+
+// dupRowGo is the pure-Go dupRowFunc.
+func dupRowGo(out, in []float32) {
+	out = out[:2*len(in)]
+	for i, v := range in {
+		d := out[2*i : 2*i+2 : 2*i+2]
+		d[0], d[1] = v, v
+	}
+}
 
 // addRowGo is the pure-Go addRowFunc.
 func addRowGo(out, a, b []float32) {
@@ -199,9 +214,13 @@ func SetLevel(name string) (restore func(), err error) {
 		}
 		prevName, prevGemm, prevDW, prevMax, prevDeint := curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow
 		prevAdd, prevPReLU, prevFirst, prevPlane, prevPlanePool := addRow, preluRow, firstConvKern, dwPlane, dwPlanePool
-		prevSigmoid := sigmoidRowK
+		prevSigmoid, prevDup := sigmoidRowK, dupRow
 		curLevel, gemmKernel, dwRow3x3, dwPlane, dwPlanePool = l.name, l.gemm, l.dw3x3, l.dwPlane, l.dwPlanePool
 		maxRow2x2, deintRow, addRow, preluRow, sigmoidRowK = max2x2RowGo, deintRowGo, addRowGo, preluRowGo, sigmoidRowGo
+		dupRow = dupRowGo
+		if l.dup != nil {
+			dupRow = l.dup
+		}
 		firstConvKern = firstKernelGo
 		if l.first.ocb > 0 {
 			firstConvKern = l.first
@@ -224,7 +243,7 @@ func SetLevel(name string) (restore func(), err error) {
 		return func() {
 			curLevel, gemmKernel, dwRow3x3, maxRow2x2, deintRow = prevName, prevGemm, prevDW, prevMax, prevDeint
 			addRow, preluRow, firstConvKern, dwPlane, dwPlanePool = prevAdd, prevPReLU, prevFirst, prevPlane, prevPlanePool
-			sigmoidRowK = prevSigmoid
+			sigmoidRowK, dupRow = prevSigmoid, prevDup
 		}, nil
 	}
 	return nil, fmt.Errorf("kernels: unknown level %q (have %s)", name, strings.Join(Levels(), ", "))

@@ -19,6 +19,7 @@ func archLevels() []cpuLevel {
 			add:       func(out, a, b []float32) { addBlocks(8, addRowAVX2, out, a, b) },
 			prelu:     func(x []float32, slope float32) { preluBlocks(8, preluRowAVX2, x, slope) },
 			sigmoid:   func(out, x []float32) { sigmoidBlocks(8, sigmoidRowAVX2, out, x) },
+			dup:       func(out, in []float32) { dupBlocks(8, dupRowAVX2, out, in) },
 			first:     firstKernel{name: "avx2 4x24", ocb: 4, width: 24, fn: firstConvAVX2, narrowWidth: 8, narrow: firstConvAVX2N},
 		},
 		{
@@ -33,6 +34,7 @@ func archLevels() []cpuLevel {
 			add:         func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },
 			prelu:       func(x []float32, slope float32) { preluBlocks(16, preluRowAVX512, x, slope) },
 			sigmoid:     func(out, x []float32) { sigmoidBlocks(16, sigmoidRowAVX512, out, x) },
+			dup:         func(out, in []float32) { dupBlocks(16, dupRowAVX512, out, in) },
 			first:       firstKernel{name: "avx512 8x32", ocb: 8, width: 32, fn: firstConvAVX512, narrowWidth: 16, narrow: firstConvAVX512N},
 		},
 	}
@@ -127,6 +129,15 @@ func sigmoidRowAVX2(out, x *float32, blocks int)
 
 //go:noescape
 func sigmoidRowAVX512(out, x *float32, blocks int)
+
+// dupRowAVX2 and dupRowAVX512 double every value of whole vector blocks
+// (elt_avx2_amd64.s, elt_avx512_amd64.s).
+//
+//go:noescape
+func dupRowAVX2(out, in *float32, blocks int)
+
+//go:noescape
+func dupRowAVX512(out, in *float32, blocks int)
 
 // firstConvAVX2 and firstConvAVX512 are firstBlockFuncs of 4 channels × 24
 // outputs and 8 channels × 32 outputs, firstConvAVX2N and firstConvAVX512N

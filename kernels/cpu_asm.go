@@ -111,6 +111,20 @@ func sigmoidBlocks(width int, fn func(out, x *float32, blocks int), out, x []flo
 	sigmoidRowGo(out[d:n], x[d:])
 }
 
+// dupBlocks is dupRowFunc on top of vector blocks of the given width.
+func dupBlocks(width int, fn func(out, in *float32, blocks int), out, in []float32) {
+	n := len(in)
+	if len(out) < 2*n {
+		panic("kernels: dup output too short")
+	}
+	blocks := n / width
+	if blocks > 0 {
+		fn(&out[0], &in[0], blocks)
+	}
+	d := blocks * width
+	dupRowGo(out[2*d:2*n], in[d:])
+}
+
 // preluBlocks is preluRowFunc on top of vector blocks of the given width.
 func preluBlocks(width int, fn func(x *float32, blocks int, slope float32), x []float32, slope float32) {
 	blocks := len(x) / width

@@ -121,3 +121,46 @@ sigloop:
 sigdone:
 	VZEROUPPER
 	RET
+
+DATA dupIdxAVX2<>+0(SB)/4, $0
+DATA dupIdxAVX2<>+4(SB)/4, $0
+DATA dupIdxAVX2<>+8(SB)/4, $1
+DATA dupIdxAVX2<>+12(SB)/4, $1
+DATA dupIdxAVX2<>+16(SB)/4, $2
+DATA dupIdxAVX2<>+20(SB)/4, $2
+DATA dupIdxAVX2<>+24(SB)/4, $3
+DATA dupIdxAVX2<>+28(SB)/4, $3
+DATA dupIdxAVX2<>+32(SB)/4, $4
+DATA dupIdxAVX2<>+36(SB)/4, $4
+DATA dupIdxAVX2<>+40(SB)/4, $5
+DATA dupIdxAVX2<>+44(SB)/4, $5
+DATA dupIdxAVX2<>+48(SB)/4, $6
+DATA dupIdxAVX2<>+52(SB)/4, $6
+DATA dupIdxAVX2<>+56(SB)/4, $7
+DATA dupIdxAVX2<>+60(SB)/4, $7
+GLOBL dupIdxAVX2<>(SB), RODATA|NOPTR, $64
+
+// func dupRowAVX2(out, in *float32, blocks int)
+//
+// out[2i] = out[2i+1] = in[i], 8 input floats per block.
+TEXT ·dupRowAVX2(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ in+8(FP), SI
+	MOVQ blocks+16(FP), CX
+	VMOVUPS dupIdxAVX2<>+0(SB), Y2
+	VMOVUPS dupIdxAVX2<>+32(SB), Y3
+duploop:
+	TESTQ CX, CX
+	JZ dupdone
+	VMOVUPS (SI), Y0
+	VPERMPS Y0, Y2, Y1
+	VPERMPS Y0, Y3, Y0
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y0, 32(DI)
+	ADDQ $64, DI
+	ADDQ $32, SI
+	DECQ CX
+	JMP duploop
+dupdone:
+	VZEROUPPER
+	RET

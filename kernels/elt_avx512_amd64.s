@@ -121,3 +121,62 @@ sigloop:
 sigdone:
 	VZEROUPPER
 	RET
+
+DATA dupIdxAVX512<>+0(SB)/4, $0
+DATA dupIdxAVX512<>+4(SB)/4, $0
+DATA dupIdxAVX512<>+8(SB)/4, $1
+DATA dupIdxAVX512<>+12(SB)/4, $1
+DATA dupIdxAVX512<>+16(SB)/4, $2
+DATA dupIdxAVX512<>+20(SB)/4, $2
+DATA dupIdxAVX512<>+24(SB)/4, $3
+DATA dupIdxAVX512<>+28(SB)/4, $3
+DATA dupIdxAVX512<>+32(SB)/4, $4
+DATA dupIdxAVX512<>+36(SB)/4, $4
+DATA dupIdxAVX512<>+40(SB)/4, $5
+DATA dupIdxAVX512<>+44(SB)/4, $5
+DATA dupIdxAVX512<>+48(SB)/4, $6
+DATA dupIdxAVX512<>+52(SB)/4, $6
+DATA dupIdxAVX512<>+56(SB)/4, $7
+DATA dupIdxAVX512<>+60(SB)/4, $7
+DATA dupIdxAVX512<>+64(SB)/4, $8
+DATA dupIdxAVX512<>+68(SB)/4, $8
+DATA dupIdxAVX512<>+72(SB)/4, $9
+DATA dupIdxAVX512<>+76(SB)/4, $9
+DATA dupIdxAVX512<>+80(SB)/4, $10
+DATA dupIdxAVX512<>+84(SB)/4, $10
+DATA dupIdxAVX512<>+88(SB)/4, $11
+DATA dupIdxAVX512<>+92(SB)/4, $11
+DATA dupIdxAVX512<>+96(SB)/4, $12
+DATA dupIdxAVX512<>+100(SB)/4, $12
+DATA dupIdxAVX512<>+104(SB)/4, $13
+DATA dupIdxAVX512<>+108(SB)/4, $13
+DATA dupIdxAVX512<>+112(SB)/4, $14
+DATA dupIdxAVX512<>+116(SB)/4, $14
+DATA dupIdxAVX512<>+120(SB)/4, $15
+DATA dupIdxAVX512<>+124(SB)/4, $15
+GLOBL dupIdxAVX512<>(SB), RODATA|NOPTR, $128
+
+// func dupRowAVX512(out, in *float32, blocks int)
+//
+// out[2i] = out[2i+1] = in[i], 16 input floats per block.
+TEXT ·dupRowAVX512(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ in+8(FP), SI
+	MOVQ blocks+16(FP), CX
+	VMOVUPS dupIdxAVX512<>+0(SB), Z2
+	VMOVUPS dupIdxAVX512<>+64(SB), Z3
+duploop:
+	TESTQ CX, CX
+	JZ dupdone
+	VMOVUPS (SI), Z0
+	VPERMPS Z0, Z2, Z1
+	VPERMPS Z0, Z3, Z0
+	VMOVUPS Z1, (DI)
+	VMOVUPS Z0, 64(DI)
+	ADDQ $128, DI
+	ADDQ $64, SI
+	DECQ CX
+	JMP duploop
+dupdone:
+	VZEROUPPER
+	RET

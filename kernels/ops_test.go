@@ -208,7 +208,7 @@ func TestResize(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	coords := []string{"half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners", "tf_half_pixel_for_centers"}
 	nearest := []string{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}
-	sizes := [][4]int{{2, 3, 4, 6}, {5, 7, 10, 14}, {8, 8, 4, 4}, {7, 5, 3, 11}, {1, 4, 3, 1}, {3, 3, 9, 2}, {2, 3, 2, resizeTable + 77}}
+	sizes := [][4]int{{2, 3, 4, 6}, {5, 7, 10, 14}, {8, 8, 4, 4}, {7, 5, 3, 11}, {1, 4, 3, 1}, {3, 3, 9, 2}, {2, 3, 2, resizeTable + 77}, {4, 37, 8, 74}, {3, 16, 6, 32}}
 	for _, sz := range sizes {
 		inH, inW, outH, outW := sz[0], sz[1], sz[2], sz[3]
 		c := 5

@@ -208,6 +208,22 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 			double = double && int(x0s[ow]) == ow/2
 		}
 	}
+	if double && outH == 2*inH {
+		rows := true
+		for oh := 0; oh < outH && rows; oh++ {
+			rows = ay.nearestIndex(oh) == oh/2
+		}
+		if rows {
+			// Both axes doubled (the FPN's up-sampling): each input row
+			// is doubled into one output row, which is copied below it.
+			for r := 0; r < c*inH; r++ {
+				d := out[2*r*outW : (2*r+2)*outW]
+				dupRow(d[:outW], in[r*inW:(r+1)*inW])
+				copy(d[outW:], d[:outW])
+			}
+			return
+		}
+	}
 	for ch := 0; ch < c; ch++ {
 		src := in[ch*inPlane : (ch+1)*inPlane]
 		dst := out[ch*outPlane : (ch+1)*outPlane]
@@ -223,10 +239,7 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 			prev = iy
 			row := src[iy*inW : (iy+1)*inW]
 			if double {
-				for i, v := range row {
-					d := drow[2*i : 2*i+2 : 2*i+2]
-					d[0], d[1] = v, v
-				}
+				dupRow(drow, row)
 				continue
 			}
 			if table {

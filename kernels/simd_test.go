@@ -759,6 +759,31 @@ func checkSigmoidRow(t *testing.T, l cpuLevel, n int, a []float32) {
 	}
 }
 
+// checkDupRow checks level l's row doubling on n values: every value
+// twice, nothing written past 2n.
+func checkDupRow(t *testing.T, l cpuLevel, n int, a []float32) {
+	t.Helper()
+	fn := l.dup
+	if fn == nil {
+		fn = dupRowGo
+	}
+	out := make([]float32, 2*n+3)
+	for i := range out {
+		out[i] = math.Float32frombits(guard)
+	}
+	fn(out, a[:n])
+	for i := range 2 * n {
+		if math.Float32bits(out[i]) != math.Float32bits(a[i/2]) {
+			t.Fatalf("%s n=%d: dup out[%d] = %g, want %g", l.name, n, i, out[i], a[i/2])
+		}
+	}
+	for _, v := range out[2*n:] {
+		if math.Float32bits(v) != guard {
+			t.Fatalf("%s n=%d: dup wrote past its output", l.name, n)
+		}
+	}
+}
+
 // TestEltKernels checks the add and PReLU row kernels of every level
 // against their Go definitions, with guard values after the outputs and
 // out aliasing an input as the grouped convolution uses it.
@@ -798,6 +823,7 @@ func TestEltKernels(t *testing.T) {
 				}
 			}
 			checkSigmoidRow(t, l, n, a)
+			checkDupRow(t, l, n, a)
 			for _, slope := range []float32{0, 0.25, -1.5} {
 				x := append(slices.Clone(a), math.Float32frombits(guard))
 				preluFn(x[:n], slope)

@@ -228,6 +228,8 @@ func eltKernels(avx512 bool) []byte {
 	w.l("RET")
 	w.WriteString("\n")
 	sigmoidKernel(w, isa, vr, width, avx512)
+	w.WriteString("\n")
+	dupKernel(w, isa, vr, width)
 	return w.Bytes()
 }
 
@@ -368,6 +370,47 @@ func sigmoidKernel(w *asm, isa, vr string, width int, avx512 bool) {
 	w.l("DECQ CX")
 	w.l("JMP sigloop")
 	w.label("sigdone")
+	w.l("VZEROUPPER")
+	w.l("RET")
+}
+
+// dupKernel writes
+//
+//	func dupRow<isa>(out, in *float32, blocks int)
+//
+// out[2i] = out[2i+1] = in[i] for width·blocks input values (nearest
+// up-sampling by 2 along a row): each input vector is permuted twice, its
+// low half and its high half with every lane doubled, into two output
+// vectors.
+func dupKernel(w *asm, isa, vr string, width int) {
+	v := func(i int) string { return fmt.Sprintf("%s%d", vr, i) }
+	name := "dupRow" + isa
+	sym := "dupIdx" + isa
+	for i := 0; i < 2*width; i++ {
+		fmt.Fprintf(w, "DATA %s<>+%d(SB)/4, $%d\n", sym, 4*i, i/2)
+	}
+	fmt.Fprintf(w, "GLOBL %s<>(SB), RODATA|NOPTR, $%d\n\n", sym, 8*width)
+	fmt.Fprintf(w, "// func %s(out, in *float32, blocks int)\n", name)
+	fmt.Fprintf(w, "//\n// out[2i] = out[2i+1] = in[i], %d input floats per block.\n", width)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-24\n", name)
+	w.l("MOVQ out+0(FP), DI")
+	w.l("MOVQ in+8(FP), SI")
+	w.l("MOVQ blocks+16(FP), CX")
+	w.l("VMOVUPS %s<>+0(SB), %s", sym, v(2))
+	w.l("VMOVUPS %s<>+%d(SB), %s", sym, 4*width, v(3))
+	w.label("duploop")
+	w.l("TESTQ CX, CX")
+	w.l("JZ dupdone")
+	w.l("VMOVUPS (SI), %s", v(0))
+	w.l("VPERMPS %s, %s, %s", v(0), v(2), v(1))
+	w.l("VPERMPS %s, %s, %s", v(0), v(3), v(0))
+	w.l("VMOVUPS %s, (DI)", v(1))
+	w.l("VMOVUPS %s, %d(DI)", v(0), 4*width)
+	w.l("ADDQ $%d, DI", 8*width)
+	w.l("ADDQ $%d, SI", 4*width)
+	w.l("DECQ CX")
+	w.l("JMP duploop")
+	w.label("dupdone")
 	w.l("VZEROUPPER")
 	w.l("RET")
 }
