@@ -77,8 +77,9 @@ func preluRowGo(x []float32, slope float32) {
 
 // max2x2RowFunc computes one output row of a 2×2 stride-2 max pool:
 // out[i] = max(r0[2i], r0[2i+1], r1[2i], r1[2i+1]) for i < len(out); r0 and
-// r1 hold at least 2·len(out) values. (The vector forms follow VMAXPS for
-// NaN inputs, not Go's max; networks do not produce NaN.)
+// r1 hold at least 2·len(out) values and do not overlap out. (The vector
+// forms follow VMAXPS for NaN inputs, not Go's max; networks do not produce
+// NaN.)
 type max2x2RowFunc func(out, r0, r1 []float32)
 
 // deintRowFunc splits row into its even and odd columns: even[i] = row[2i],

@@ -29,13 +29,19 @@ func archLevels() []cpuLevel {
 			dw3x3:       dwRow3x3AVX512,
 			dwPlane:     dwPlaneAVX512,
 			dwPlanePool: dwPlanePoolAVX512,
-			max2x2:      func(out, r0, r1 []float32) { max2x2Blocks(16, max2x2AVX512, out, r0, r1) },
-			deint:       func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
-			add:         func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },
-			prelu:       func(x []float32, slope float32) { preluBlocks(16, preluRowAVX512, x, slope) },
-			sigmoid:     func(out, x []float32) { sigmoidBlocks(16, sigmoidRowAVX512, out, x) },
-			dup:         func(out, in []float32) { dupBlocks(16, dupRowAVX512, out, in) },
-			first:       firstKernel{name: "avx512 8x32", ocb: 8, width: 32, fn: firstConvAVX512, narrowWidth: 16, narrow: firstConvAVX512N},
+			max2x2: func(out, r0, r1 []float32) {
+				if len(out) < 16 {
+					max2x2Blocks(8, max2x2AVX2, out, r0, r1)
+					return
+				}
+				max2x2Blocks(16, max2x2AVX512, out, r0, r1)
+			},
+			deint:   func(even, odd, row []float32) { deintBlocks(16, deintAVX512, even, odd, row) },
+			add:     func(out, a, b []float32) { addBlocks(16, addRowAVX512, out, a, b) },
+			prelu:   func(x []float32, slope float32) { preluBlocks(16, preluRowAVX512, x, slope) },
+			sigmoid: func(out, x []float32) { sigmoidBlocks(16, sigmoidRowAVX512, out, x) },
+			dup:     func(out, in []float32) { dupBlocks(16, dupRowAVX512, out, in) },
+			first:   firstKernel{name: "avx512 8x32", ocb: 8, width: 32, fn: firstConvAVX512, narrowWidth: 16, narrow: firstConvAVX512N},
 		},
 	}
 }

@@ -54,18 +54,25 @@ func dwRow3x3Blocks(width int, s1, s2 dwBlockFunc, narrow dwRowFunc, out, r0, r1
 type rowBlockFunc func(x, y, z *float32, blocks int)
 
 // max2x2Blocks is max2x2RowFunc on top of vector blocks of the given width;
-// the last len(out)%width outputs go to the Go kernel.
+// rows shorter than a block go to the Go kernel.
 func max2x2Blocks(width int, fn rowBlockFunc, out, r0, r1 []float32) {
 	n := len(out)
 	if len(r0) < 2*n || len(r1) < 2*n {
 		panic("kernels: max2x2 row too short")
 	}
 	blocks := n / width
-	if blocks > 0 {
-		fn(&out[0], &r0[0], &r1[0], blocks)
+	if blocks == 0 {
+		max2x2RowGo(out, r0, r1)
+		return
 	}
-	d := blocks * width
-	max2x2RowGo(out[d:], r0[2*d:], r1[2*d:])
+	fn(&out[0], &r0[0], &r1[0], blocks)
+	if d := blocks * width; d < n {
+		// The rest as one more block ending at the row's end: it
+		// recomputes a few outputs to the same values instead of a scalar
+		// tail (pooled rows are short: 10 to 80 outputs in YuNet).
+		s := n - width
+		fn(&out[s], &r0[2*s], &r1[2*s], 1)
+	}
 }
 
 // deintBlocks is deintRowFunc on top of vector blocks of the given width.
