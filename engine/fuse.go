@@ -96,6 +96,38 @@ func (m *Model) fuseStems() {
 	m.removeNodes(dead)
 }
 
+// fuseInputPools moves each 2×2 max pool read only by a fg.PointDepth node
+// into that node (kernels.PointDepth.WithInputPool): the pooled rows are
+// made strip by strip in the unit's input buffer instead of written to a
+// plane and read back. YuNet's backbone pools two planes its feature
+// pyramid also reads, so those pools cannot join the unit before them.
+func (m *Model) fuseInputPools() {
+	uses, prod := m.uses(), m.producers()
+	dead := map[*node]bool{}
+	for _, n := range m.nodes {
+		if n.op != "fg.PointDepth" || n.pd.HasStem() || n.pd.HasInputPool() {
+			continue
+		}
+		x := n.in[0]
+		if x < 0 || prod[x] < 0 || !m.singleUse(uses, x) {
+			continue
+		}
+		p := m.nodes[prod[x]]
+		if dead[p] || !isMaxPool2x2(p) {
+			continue
+		}
+		pd, err := n.pd.WithInputPool()
+		if err != nil {
+			continue
+		}
+		n.pd, n.in = pd, []int{p.in[0]}
+		n.detail = "maxpool 2x2 → " + n.detail
+		dead[p] = true
+		m.fusedPools++
+	}
+	m.removeNodes(dead)
+}
+
 // isMaxPool2x2 reports whether n is a 2×2 stride-2 max pool without
 // padding, dilation, ceil mode or indices output.
 func isMaxPool2x2(n *node) bool {

@@ -149,3 +149,36 @@ func TestStemFusion(t *testing.T) {
 		}
 	}
 }
+
+// TestInputPoolFusion: a 2×2 max pool read only by a unit moves into it;
+// one whose output is also a graph output stays a step of its own. Odd
+// sizes (the pool drops a row and a column) and a batch of two.
+func TestInputPoolFusion(t *testing.T) {
+	for _, exposed := range []bool{false, true} {
+		g := newGraph(11, dynInput("x", 6))
+		p := g.node("MaxPool", []string{"x"}, "p", ints("kernel_shape", 2, 2), ints("strides", 2, 2))
+		a := g.node("Conv", []string{p, g.konst("w1", 8, 6, 1, 1), g.konst("b1", 8)}, "a")
+		b := g.node("Conv", []string{a, g.konst("w2", 8, 1, 3, 3), g.konst("b2", 8)}, "b", ints("pads", 1, 1, 1, 1),
+			weights.Attr{Name: "group", Kind: weights.AttrInt, Int: 8})
+		g.m.Graph.Outputs = []weights.ValueInfo{{Name: b}}
+		if exposed {
+			g.m.Graph.Outputs = append(g.m.Graph.Outputs, weights.ValueInfo{Name: p})
+		}
+		m, err := Load(g.m, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := m.Stats(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 1, true: 0}[exposed]; st.FusedPools != want {
+			t.Fatalf("exposed %v: %d pools fused, want %d", exposed, st.FusedPools, want)
+		}
+		for _, shape := range [][]int{{2, 6, 19, 23}, {1, 6, 2, 3}, {1, 6, 64, 64}} {
+			t.Run(fmt.Sprint(exposed, shape), func(t *testing.T) {
+				runBoth(t, g.m, "fg.PointDepth", []*Tensor{randomInput(shape, 6)})
+			})
+		}
+	}
+}

@@ -145,6 +145,7 @@ type Model struct {
 	fusedUnits   int
 	stackedUnits int
 	fusedStems   int
+	fusedPools   int
 	droppedOps   int
 	foldedOps    int
 }
@@ -280,6 +281,7 @@ func Load(m *weights.Model, opt Options) (*Model, error) {
 		em.fusePointDepth()
 		em.stackSiblings()
 		em.fuseStems()
+		em.fuseInputPools()
 	}
 	return em, nil
 }

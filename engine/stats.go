@@ -17,6 +17,7 @@ type Stats struct {
 	FusedUnits   int            // 1×1 + depthwise (+ max pool) chains run as one fg.PointDepth
 	StackedUnits int            // fg.PointDepth units on one input run as one (then fg.ChannelSlice)
 	FusedStems   int            // first layers run strip by strip inside the fg.PointDepth reading them
+	FusedPools   int            // 2×2 max pools run strip by strip inside the fg.PointDepth reading them
 	FoldedConsts int            // nodes evaluated at load time
 	DroppedNoOps int            // Identity/Dropout nodes removed
 
@@ -47,7 +48,7 @@ type StepInfo struct {
 func (m *Model) Stats(inShapes [][]int) (*Stats, error) {
 	st := &Stats{
 		Ops: map[string]int{}, OptimizedOps: map[string]int{}, Params: m.params,
-		FoldedBN: m.foldedBN, FusedActs: m.fusedActs, FusedUnits: m.fusedUnits, StackedUnits: m.stackedUnits, FusedStems: m.fusedStems, FoldedConsts: m.foldedOps, DroppedNoOps: m.droppedOps,
+		FoldedBN: m.foldedBN, FusedActs: m.fusedActs, FusedUnits: m.fusedUnits, StackedUnits: m.stackedUnits, FusedStems: m.fusedStems, FusedPools: m.fusedPools, FoldedConsts: m.foldedOps, DroppedNoOps: m.droppedOps,
 	}
 	for k, v := range m.origOps {
 		st.Ops[k] = v

@@ -25,11 +25,13 @@ import (
 // float rounding differences of the same kernels (the same micro-kernel,
 // depthwise row kernel and pool row kernel run on the same values).
 //
-// A unit may also have a stem (WithStem): the network's first layer, whose
-// output rows are then computed strip by strip into the unit's input
-// buffer instead of being read from a plane in memory.
+// A unit's input rows may also be computed strip by strip into its input
+// buffer instead of read from a plane in memory: by a stem (WithStem), the
+// network's first layer, or by a 2×2 max pool of the plane before it
+// (WithInputPool).
 type PointDepth struct {
 	stem   *Conv // nil, or a first layer (convFirst) computing the input rows
+	inPool bool  // the input rows are the 2×2 stride-2 max pool of the input
 	pw, dw *Conv
 	pool   bool
 }
@@ -72,20 +74,39 @@ func (f *PointDepth) WithStem(stem *Conv) (*PointDepth, error) {
 		return nil, errors.New("kernels: point-depth: stem is not a first layer (3×3 stride 2 on ≤ 4 channels)")
 	case stem.p.OutC != f.pw.p.InC:
 		return nil, fmt.Errorf("kernels: point-depth: stem has %d output channels, the unit reads %d", stem.p.OutC, f.pw.p.InC)
-	case f.stem != nil:
-		return nil, errors.New("kernels: point-depth: unit has a stem already")
+	case f.stem != nil || f.inPool:
+		return nil, errors.New("kernels: point-depth: unit computes its input already")
 	}
 	return &PointDepth{stem: stem, pw: f.pw, dw: f.dw, pool: f.pool}, nil
 }
+
+// WithInputPool returns the unit computed on the 2×2 stride-2 max pool
+// (unpadded, floor mode) of its input: each strip's input rows are pooled
+// into the buffer the 1×1 convolution reads, so the pooled plane is never
+// written out and read back. YuNet pools the outputs of two units that the
+// feature pyramid also reads unpooled, so the pool cannot join the unit
+// before it.
+func (f *PointDepth) WithInputPool() (*PointDepth, error) {
+	if f.stem != nil || f.inPool {
+		return nil, errors.New("kernels: point-depth: unit computes its input already")
+	}
+	return &PointDepth{inPool: true, pw: f.pw, dw: f.dw, pool: f.pool}, nil
+}
+
+// HasInputPool reports whether the unit pools its input (WithInputPool).
+func (f *PointDepth) HasInputPool() bool { return f.inPool }
 
 // HasStem reports whether the unit computes its input with a stem.
 func (f *PointDepth) HasStem() bool { return f.stem != nil }
 
 // unitSize is the size of the 1×1 convolution's input planes for an h×w
-// input: the stem's output size, or h×w.
+// input: the stem's output size, the pooled size, or h×w.
 func (f *PointDepth) unitSize(h, w int) (uh, uw int) {
-	if f.stem != nil {
+	switch {
+	case f.stem != nil:
 		return f.stem.p.OutSize(h, w)
+	case f.inPool:
+		return h / 2, w / 2
 	}
 	return h, w
 }
@@ -145,7 +166,7 @@ func (f *PointDepth) workScratch(inH, inW int) (t, u, b, g, s int) {
 		u = c * r * w
 	}
 	// A band's first strip computes up to r+2 rows.
-	if f.stem != nil || stripCopies(f.pw.p.InC, h*w) {
+	if f.stem != nil || f.inPool || stripCopies(f.pw.p.InC, h*w) {
 		b = f.pw.p.InC * stripPitch((r+2)*w)
 	}
 	g = gemmBlockScratch(f.pw.a[0].kern, f.pw.a[0].k, gemmColBlock(f.pw.a[0].kern.nr, (r+2)*w, 1))
@@ -272,6 +293,16 @@ func (j *pointDepthJob) run(wk, lo, hi int) {
 			fj := firstJob{c: f.stem, in: j.in, out: bbuf, inH: j.inH, inW: j.inW, outH: h, outW: w,
 				ldo: ldb, row0: a, g: f.stem.firstGeom(j.inH, j.inW)}
 			fj.rows(sbuf, a, b)
+			src = bSource{kind: bPlain, b: bbuf, ldb: ldb}
+		case f.inPool:
+			ldb := stripPitch(n)
+			iw, iplane := j.inW, j.inH*j.inW
+			for ci := 0; ci < pw.p.InC; ci++ {
+				for y := a; y < b; y++ {
+					r0 := j.in[ci*iplane+2*y*iw:]
+					maxRow2x2(bbuf[ci*ldb+(y-a)*w:][:w], r0[:2*w], r0[iw:iw+2*w])
+				}
+			}
 			src = bSource{kind: bPlain, b: bbuf, ldb: ldb}
 		case copyB:
 			ldb := stripPitch(n)

@@ -428,3 +428,76 @@ func TestPointDepthStem(t *testing.T) {
 		t.Error("second stem accepted")
 	}
 }
+
+// TestPointDepthInputPool runs units that pool their input at every level,
+// serial and threaded, against the float64 unit on the pooled plane (a max
+// is exact), on even and odd sizes (the pool drops the last row and
+// column) and planes whose rows are copied as well (stripCopies).
+func TestPointDepthInputPool(t *testing.T) {
+	cases := []struct {
+		inC, c, h, w int
+		pool         bool
+	}{
+		{4, 8, 2, 2, false},
+		{8, 8, 5, 7, false},
+		{64, 64, 80, 80, false},
+		{16, 24, 41, 30, true},
+		{32, 16, 64, 64, false},
+		{3, 5, 131, 17, true},
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	pools := ktPools(t)
+	for _, tc := range cases {
+		pwW, pwB := ktRand(r, tc.c*tc.inC), ktRand(r, tc.c)
+		dwW, dwB := ktRand(r, tc.c*9), ktRand(r, tc.c)
+		in := ktRand(r, tc.inC*tc.h*tc.w)
+		ph, pw := tc.h/2, tc.w/2
+		pooled := make([]float32, tc.inC*ph*pw)
+		for ci := 0; ci < tc.inC; ci++ {
+			for y := 0; y < ph; y++ {
+				for x := 0; x < pw; x++ {
+					at := func(yy, xx int) float32 { return in[(ci*tc.h+yy)*tc.w+xx] }
+					pooled[(ci*ph+y)*pw+x] = max(at(2*y, 2*x), at(2*y, 2*x+1), at(2*y+1, 2*x), at(2*y+1, 2*x+1))
+				}
+			}
+		}
+		want, scale := refPointDepth(tc.inC, tc.c, pwW, pwB, ActReLU, nil, dwW, dwB, ActReLU, nil, tc.pool, pooled, ph, pw)
+		forEachLevel(t, func(level string) {
+			pwc, err := NewConv(ConvParams{InC: tc.inC, OutC: tc.c, KH: 1, KW: 1}, pwW, pwB, ActReLU, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dw, err := NewConv(ConvParams{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: tc.c}, dwW, dwB, ActReLU, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := NewPointDepth(pwc, dw, tc.pool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := u.WithInputPool()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WithInputPool(); err == nil {
+				t.Fatal("second input pool accepted")
+			}
+			c, oh, ow := f.OutShape(tc.h, tc.w)
+			if c*oh*ow != len(want) {
+				t.Fatalf("OutShape(%d, %d) = %d×%d×%d, want %d values", tc.h, tc.w, c, oh, ow, len(want))
+			}
+			for _, p := range pools {
+				name := fmt.Sprintf("%s/%dx%dx%d pooled ->%d pool=%v threads=%d", level, tc.inC, tc.h, tc.w, tc.c, tc.pool, p.Threads())
+				out := ktNewGuarded(len(want))
+				ctx := &Ctx{Pool: p, Scratch: make([]float32, f.ScratchSize(tc.h, tc.w))}
+				for run := 0; run < 2; run++ {
+					f.Run(ctx, in, tc.h, tc.w, out.Data)
+					out.check(t, name)
+					if i, ok := ktClose(out.Data, want, scale); !ok {
+						t.Fatalf("%s: output %d = %g, want %g", name, i, out.Data[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}

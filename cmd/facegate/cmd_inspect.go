@@ -123,8 +123,8 @@ func printInspect(w io.Writer, m *engine.Model, st *engine.Stats) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "parameters %d (%.2f MB float32)\n", st.Params, float64(st.Params)*4/1e6)
-	fmt.Fprintf(w, "optimised  %d BatchNormalization folded, %d activations fused, %d 1x1+depthwise units fused (%d stacked, %d with their stem), %d constant nodes folded, %d no-ops dropped\n",
-		st.FoldedBN, st.FusedActs, st.FusedUnits, st.StackedUnits, st.FusedStems, st.FoldedConsts, st.DroppedNoOps)
+	fmt.Fprintf(w, "optimised  %d BatchNormalization folded, %d activations fused, %d 1x1+depthwise units fused (%d stacked, %d with their stem, %d pooling their input), %d constant nodes folded, %d no-ops dropped\n",
+		st.FoldedBN, st.FusedActs, st.FusedUnits, st.StackedUnits, st.FusedStems, st.FusedPools, st.FoldedConsts, st.DroppedNoOps)
 	fmt.Fprintln(w, "\noperator             as loaded  optimised  per Run  MACs")
 	ops := map[string]bool{}
 	for k := range st.Ops {
