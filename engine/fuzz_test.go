@@ -69,12 +69,28 @@ func fuzzGraph(data []byte) (*weights.Model, []int) {
 			// and stacked siblings. Channel counts fit the graph input
 			// (other ops before may have changed them: then Load or Run
 			// rejects the graph, which is fine too).
+			// Before them, sometimes a 2×2 max pool or a first layer
+			// (3×3 stride 2), which move into the unit reading them.
+			ch := int64(inShape[1])
+			switch next() % 4 {
+			case 0:
+				g.Nodes = append(g.Nodes, weights.Node{Name: fmt.Sprintf("n%dip", i), Op: "MaxPool", Inputs: []string{cur}, Outputs: []string{fmt.Sprintf("n%dip", i)},
+					Attrs: []weights.Attr{{Name: "kernel_shape", Kind: weights.AttrInts, Ints: []int64{2, 2}}, {Name: "strides", Kind: weights.AttrInts, Ints: []int64{2, 2}}}})
+				cur = fmt.Sprintf("n%dip", i)
+			case 1:
+				sc := int64(1 + next()%6)
+				pad := int64(next() % 2)
+				g.Nodes = append(g.Nodes, weights.Node{Name: fmt.Sprintf("n%dstem", i), Op: "Conv",
+					Inputs: []string{cur, konst([]int64{sc, ch, 3, 3}, false), konst([]int64{sc}, false)}, Outputs: []string{fmt.Sprintf("n%dstem", i)},
+					Attrs: []weights.Attr{{Name: "pads", Kind: weights.AttrInts, Ints: []int64{pad, pad, pad, pad}}, {Name: "strides", Kind: weights.AttrInts, Ints: []int64{2, 2}}}})
+				cur, ch = fmt.Sprintf("n%dstem", i), sc
+			}
 			units := 1 + next()%3
 			var last string
 			for u := 0; u < units; u++ {
 				oc := int64(1 + next()%6)
 				pre := fmt.Sprintf("n%du%d", i, u)
-				pw := weights.Node{Name: pre + "pw", Op: "Conv", Inputs: []string{cur, konst([]int64{oc, int64(inShape[1]), 1, 1}, false)}, Outputs: []string{pre + "a"}}
+				pw := weights.Node{Name: pre + "pw", Op: "Conv", Inputs: []string{cur, konst([]int64{oc, ch, 1, 1}, false)}, Outputs: []string{pre + "a"}}
 				if next()%2 == 0 {
 					pw.Inputs = append(pw.Inputs, konst([]int64{oc}, false))
 				}
