@@ -7,7 +7,7 @@
 # and then the charts (bench/report/*.png), bench/report/REPORT.md and the
 # results section of bench/README.md.
 #
-#   bash bench/report.sh            # ~12 minutes on 2 cores
+#   bash bench/report.sh            # ~4 minutes on 2 cores
 #   QUICK=1 bash bench/report.sh    # ~2 minutes: fewer runs, shorter steps (smoke test)
 #   CLEAN=1 bash bench/report.sh    # measure the committed HEAD, not the working tree
 #
