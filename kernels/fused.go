@@ -425,6 +425,8 @@ func StackPointDepth(units ...*PointDepth) (*PointDepth, error) {
 		switch {
 		case u.pool:
 			return nil, errors.New("kernels: stack: unit with a pool")
+		case u.stem != nil || u.inPool:
+			return nil, errors.New("kernels: stack: unit that computes its own input")
 		case u.pw.p.InC != inC:
 			return nil, fmt.Errorf("kernels: stack: %d and %d input channels", inC, u.pw.p.InC)
 		case u.pw.act != u0.pw.act || u.dw.act != u0.dw.act:

@@ -177,8 +177,13 @@ func TestStackPointDepth(t *testing.T) {
 		}
 		return u
 	}
+	pooledIn, err := mk(4, ActNone, false).WithInputPool()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, us := range map[string][]*PointDepth{
 		"none":        nil,
+		"input pool":  {mk(4, ActNone, false), pooledIn},
 		"pool":        {mk(4, ActNone, false), mk(4, ActNone, true)},
 		"inputs":      {mk(4, ActNone, false), mk(5, ActNone, false)},
 		"activations": {mk(4, ActNone, false), mk(4, ActReLU, false)},
