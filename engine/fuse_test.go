@@ -87,6 +87,20 @@ func runBoth(t *testing.T, m *weights.Model, op string, inputs []*Tensor) {
 	}
 }
 
+// fusedStats loads wm with fusion and returns its statistics.
+func fusedStats(t *testing.T, wm *weights.Model) *Stats {
+	t.Helper()
+	m, err := Load(wm, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Stats(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // TestPointDepthFusion: 1×1 → depthwise 3×3 (→ max pool) chains, and
 // siblings reading one value, on odd sizes and a batch of two.
 func TestPointDepthFusion(t *testing.T) {
@@ -130,16 +144,8 @@ func TestStemFusion(t *testing.T) {
 			if exposed {
 				g.m.Graph.Outputs = append(g.m.Graph.Outputs, weights.ValueInfo{Name: s})
 			}
-			m, err := Load(g.m, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := m.Stats(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := map[bool]int{false: 1, true: 0}[exposed]; st.FusedStems != want {
-				t.Fatalf("pad %d exposed %v: %d stems fused, want %d", pad, exposed, st.FusedStems, want)
+			if want, got := map[bool]int{false: 1, true: 0}[exposed], fusedStats(t, g.m).FusedStems; got != want {
+				t.Fatalf("pad %d exposed %v: %d stems fused, want %d", pad, exposed, got, want)
 			}
 			for _, shape := range [][]int{{2, 3, 19, 23}, {1, 3, 5, 6}, {1, 3, 130, 97}} {
 				t.Run(fmt.Sprint(pad, exposed, shape), func(t *testing.T) {
@@ -164,16 +170,8 @@ func TestInputPoolFusion(t *testing.T) {
 		if exposed {
 			g.m.Graph.Outputs = append(g.m.Graph.Outputs, weights.ValueInfo{Name: p})
 		}
-		m, err := Load(g.m, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := m.Stats(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := map[bool]int{false: 1, true: 0}[exposed]; st.FusedPools != want {
-			t.Fatalf("exposed %v: %d pools fused, want %d", exposed, st.FusedPools, want)
+		if want, got := map[bool]int{false: 1, true: 0}[exposed], fusedStats(t, g.m).FusedPools; got != want {
+			t.Fatalf("exposed %v: %d pools fused, want %d", exposed, got, want)
 		}
 		for _, shape := range [][]int{{2, 6, 19, 23}, {1, 6, 2, 3}, {1, 6, 64, 64}} {
 			t.Run(fmt.Sprint(exposed, shape), func(t *testing.T) {

@@ -54,6 +54,26 @@ func refPointDepth(inC, c int, pwW, pwB []float32, pwAct ActKind, pwSlope []floa
 	return want, scale
 }
 
+// ktUnit builds the fused unit of a 1×1 convolution (inC → c) and a 3×3
+// depthwise one over its c channels, with the given weights, biases,
+// activations and slopes (nil unless PReLU).
+func ktUnit(t *testing.T, inC, c int, pwW, pwB []float32, pwAct ActKind, pwSlope, dwW, dwB []float32, dwAct ActKind, dwSlope []float32, pool bool) *PointDepth {
+	t.Helper()
+	pw, err := NewConv(ConvParams{InC: inC, OutC: c, KH: 1, KW: 1}, pwW, pwB, pwAct, pwSlope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw, err := NewConv(ConvParams{InC: c, OutC: c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: c}, dwW, dwB, dwAct, dwSlope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewPointDepth(pw, dw, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // TestPointDepth runs the fused unit at every level, serial and threaded,
 // on shapes that exercise the strip logic: one strip, many strips with a
 // short last one, odd heights and widths (pooling drops the last row and
@@ -94,18 +114,7 @@ func TestPointDepth(t *testing.T) {
 		in := ktRand(r, tc.inC*tc.h*tc.w)
 		want, scale := refPointDepth(tc.inC, tc.c, pwW, pwB, tc.pwAct, pwSlope, dwW, dwB, tc.dwAct, dwSlope, tc.pool, in, tc.h, tc.w)
 		forEachLevel(t, func(level string) {
-			pw, err := NewConv(ConvParams{InC: tc.inC, OutC: tc.c, KH: 1, KW: 1}, pwW, pwB, tc.pwAct, pwSlope)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dw, err := NewConv(ConvParams{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: tc.c}, dwW, dwB, tc.dwAct, dwSlope)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := NewPointDepth(pw, dw, tc.pool)
-			if err != nil {
-				t.Fatal(err)
-			}
+			f := ktUnit(t, tc.inC, tc.c, pwW, pwB, tc.pwAct, pwSlope, dwW, dwB, tc.dwAct, dwSlope, tc.pool)
 			c, oh, ow := f.OutShape(tc.h, tc.w)
 			for _, p := range pools {
 				name := fmt.Sprintf("%s/%dx%dx%d->%d pool=%v threads=%d", level, tc.inC, tc.h, tc.w, tc.c, tc.pool, p.Threads())
@@ -141,19 +150,7 @@ func TestStackPointDepth(t *testing.T) {
 				}
 				wnt, sc := refPointDepth(inC, c, pwW, pwB, act, pwS, dwW, dwB, act, dwS, false, in, h, w)
 				want, scale = append(want, wnt...), append(scale, sc...)
-				pw, err := NewConv(ConvParams{InC: inC, OutC: c, KH: 1, KW: 1}, pwW, pwB, act, pwS)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dw, err := NewConv(ConvParams{InC: c, OutC: c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: c}, dwW, dwB, act, dwS)
-				if err != nil {
-					t.Fatal(err)
-				}
-				u, err := NewPointDepth(pw, dw, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				units = append(units, u)
+				units = append(units, ktUnit(t, inC, c, pwW, pwB, act, pwS, dwW, dwB, act, dwS, false))
 			}
 			f, err := StackPointDepth(units...)
 			if err != nil {
@@ -363,18 +360,7 @@ func TestPointDepthStem(t *testing.T) {
 				t.Fatalf("%s: stem output %d = %g, want %g", level, i, mid[i], stemWant[i])
 			}
 			want, scale := refPointDepth(tc.sc, tc.c, pwW, pwB, ActNone, nil, dwW, dwB, ActReLU, nil, tc.pool, mid, uh, uw)
-			pw, err := NewConv(ConvParams{InC: tc.sc, OutC: tc.c, KH: 1, KW: 1}, pwW, pwB, ActNone, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dw, err := NewConv(ConvParams{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: tc.c}, dwW, dwB, ActReLU, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			u, err := NewPointDepth(pw, dw, tc.pool)
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := ktUnit(t, tc.sc, tc.c, pwW, pwB, ActNone, nil, dwW, dwB, ActReLU, nil, tc.pool)
 			f, err := u.WithStem(stem)
 			if err != nil {
 				t.Fatal(err)
@@ -468,18 +454,7 @@ func TestPointDepthInputPool(t *testing.T) {
 		}
 		want, scale := refPointDepth(tc.inC, tc.c, pwW, pwB, ActReLU, nil, dwW, dwB, ActReLU, nil, tc.pool, pooled, ph, pw)
 		forEachLevel(t, func(level string) {
-			pwc, err := NewConv(ConvParams{InC: tc.inC, OutC: tc.c, KH: 1, KW: 1}, pwW, pwB, ActReLU, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dw, err := NewConv(ConvParams{InC: tc.c, OutC: tc.c, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: tc.c}, dwW, dwB, ActReLU, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			u, err := NewPointDepth(pwc, dw, tc.pool)
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := ktUnit(t, tc.inC, tc.c, pwW, pwB, ActReLU, nil, dwW, dwB, ActReLU, nil, tc.pool)
 			f, err := u.WithInputPool()
 			if err != nil {
 				t.Fatal(err)
