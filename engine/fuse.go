@@ -63,49 +63,22 @@ func (m *Model) fusePointDepth() {
 	m.removeNodes(dead)
 }
 
-// fuseStems gives each fg.PointDepth node whose input is the output of a
-// first layer (a 3×3 stride-2 convolution on the image, which kernels runs
-// directly) read by nothing else that layer as its stem
-// (kernels.PointDepth.WithStem): the layer's rows are then computed strip
-// by strip into the unit's input buffer, and its output plane, the largest
-// of the network, is never written to memory and read back.
-func (m *Model) fuseStems() {
+// fuseUnitInputs moves into each fg.PointDepth node the node that makes
+// its input, when nothing else reads that input and it is
+//
+//   - a first layer (a 3×3 stride-2 convolution on the image, which kernels
+//     runs directly): it becomes the unit's stem (kernels.PointDepth.WithStem),
+//     and its output, the largest plane of the network, is never written to
+//     memory and read back;
+//   - a 2×2 max pool (kernels.PointDepth.WithInputPool): the pooled rows are
+//     made strip by strip in the unit's input buffer. YuNet's backbone pools
+//     two planes its feature pyramid also reads, so those pools cannot join
+//     the unit before them.
+func (m *Model) fuseUnitInputs() {
 	uses, prod := m.uses(), m.producers()
 	dead := map[*node]bool{}
 	for _, n := range m.nodes {
-		if n.op != "fg.PointDepth" || n.pd.HasStem() {
-			continue
-		}
-		x := n.in[0]
-		if x < 0 || prod[x] < 0 || !m.singleUse(uses, x) {
-			continue
-		}
-		s := m.nodes[prod[x]]
-		if s.op != "Conv" || s.conv == nil || dead[s] {
-			continue
-		}
-		pd, err := n.pd.WithStem(s.conv)
-		if err != nil {
-			continue // not a first layer
-		}
-		n.pd, n.in = pd, []int{s.in[0]}
-		n.detail = "3x3/2" + actName(s.act) + " → " + n.detail
-		dead[s] = true
-		m.fusedStems++
-	}
-	m.removeNodes(dead)
-}
-
-// fuseInputPools moves each 2×2 max pool read only by a fg.PointDepth node
-// into that node (kernels.PointDepth.WithInputPool): the pooled rows are
-// made strip by strip in the unit's input buffer instead of written to a
-// plane and read back. YuNet's backbone pools two planes its feature
-// pyramid also reads, so those pools cannot join the unit before them.
-func (m *Model) fuseInputPools() {
-	uses, prod := m.uses(), m.producers()
-	dead := map[*node]bool{}
-	for _, n := range m.nodes {
-		if n.op != "fg.PointDepth" || n.pd.HasStem() || n.pd.HasInputPool() {
+		if n.op != "fg.PointDepth" {
 			continue
 		}
 		x := n.in[0]
@@ -113,17 +86,33 @@ func (m *Model) fuseInputPools() {
 			continue
 		}
 		p := m.nodes[prod[x]]
-		if dead[p] || !isMaxPool2x2(p) {
+		if dead[p] {
 			continue
 		}
-		pd, err := n.pd.WithInputPool()
-		if err != nil {
+		var pd *kernels.PointDepth
+		var err error
+		var what string
+		switch {
+		case p.op == "Conv" && p.conv != nil:
+			pd, err = n.pd.WithStem(p.conv)
+			what = "3x3/2" + actName(p.act)
+		case isMaxPool2x2(p):
+			pd, err = n.pd.WithInputPool()
+			what = "maxpool 2x2"
+		default:
 			continue
+		}
+		if err != nil {
+			continue // not a first layer, or the unit has its input made already
 		}
 		n.pd, n.in = pd, []int{p.in[0]}
-		n.detail = "maxpool 2x2 → " + n.detail
+		n.detail = what + " → " + n.detail
 		dead[p] = true
-		m.fusedPools++
+		if p.op == "Conv" {
+			m.fusedStems++
+		} else {
+			m.fusedPools++
+		}
 	}
 	m.removeNodes(dead)
 }

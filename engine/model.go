@@ -280,8 +280,7 @@ func Load(m *weights.Model, opt Options) (*Model, error) {
 	if !opt.NoFusion {
 		em.fusePointDepth()
 		em.stackSiblings()
-		em.fuseStems()
-		em.fuseInputPools()
+		em.fuseUnitInputs()
 	}
 	return em, nil
 }

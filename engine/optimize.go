@@ -22,7 +22,7 @@ import (
 //     with no other consumer move into the GEMM epilogue; Relu after
 //     fg.Dense likewise. Sigmoid stays a separate node.
 //
-// After the weights are packed (compile), four more passes work on the
+// After the weights are packed (compile), three more passes work on the
 // packed convolutions (fuse.go): 1×1 → 3×3 depthwise [→ 2×2 max pool]
 // chains become fg.PointDepth steps, such steps reading the same value
 // are stacked into one, followed by fg.ChannelSlice copies, and a first
