@@ -353,13 +353,8 @@ func sigmoidKernel(w *asm, isa, vr string, width int, avx512 bool) {
 	w.l("VFMADD213PS %s, %s, %s", r, t, p)
 	// e = p·2^k: k+127 in the exponent bits.
 	w.l("VCVTPS2DQ %s, %s", k, k)
-	if avx512 {
-		w.l("VPSLLD $23, %s, %s", k, k)
-		w.l("VPADDD %s, %s, %s", reg["one"], k, k)
-	} else {
-		w.l("VPSLLD $23, %s, %s", k, k)
-		w.l("VPADDD %s, %s, %s", reg["one"], k, k)
-	}
+	w.l("VPSLLD $23, %s, %s", k, k)
+	w.l("VPADDD %s, %s, %s", reg["one"], k, k)
 	w.l("VMULPS %s, %s, %s", k, p, p)
 	// out = 1/(1 + e)
 	w.l("VADDPS %s, %s, %s", reg["one"], p, p)
