@@ -92,13 +92,14 @@ func (m *Model) fuseUnitInputs() {
 		var pd *kernels.PointDepth
 		var err error
 		var what string
+		var count *int
 		switch {
 		case p.op == "Conv" && p.conv != nil:
 			pd, err = n.pd.WithStem(p.conv)
-			what = "3x3/2" + actName(p.act)
+			what, count = "3x3/2"+actName(p.act), &m.fusedStems
 		case isMaxPool2x2(p):
 			pd, err = n.pd.WithInputPool()
-			what = "maxpool 2x2"
+			what, count = "maxpool 2x2", &m.fusedPools
 		default:
 			continue
 		}
@@ -108,11 +109,7 @@ func (m *Model) fuseUnitInputs() {
 		n.pd, n.in = pd, []int{p.in[0]}
 		n.detail = what + " → " + n.detail
 		dead[p] = true
-		if p.op == "Conv" {
-			m.fusedStems++
-		} else {
-			m.fusedPools++
-		}
+		*count++
 	}
 	m.removeNodes(dead)
 }

@@ -217,11 +217,7 @@ func SetLevel(name string) (restore func(), err error) {
 		prevAdd, prevPReLU, prevFirst, prevPlane, prevPlanePool := addRow, preluRow, firstConvKern, dwPlane, dwPlanePool
 		prevSigmoid, prevDup := sigmoidRowK, dupRow
 		curLevel, gemmKernel, dwRow3x3, dwPlane, dwPlanePool = l.name, l.gemm, l.dw3x3, l.dwPlane, l.dwPlanePool
-		maxRow2x2, deintRow, addRow, preluRow, sigmoidRowK = max2x2RowGo, deintRowGo, addRowGo, preluRowGo, sigmoidRowGo
-		dupRow = dupRowGo
-		if l.dup != nil {
-			dupRow = l.dup
-		}
+		maxRow2x2, deintRow, addRow, preluRow, sigmoidRowK, dupRow = max2x2RowGo, deintRowGo, addRowGo, preluRowGo, sigmoidRowGo, dupRowGo
 		firstConvKern = firstKernelGo
 		if l.first.ocb > 0 {
 			firstConvKern = l.first
@@ -234,6 +230,9 @@ func SetLevel(name string) (restore func(), err error) {
 		}
 		if l.sigmoid != nil {
 			sigmoidRowK = l.sigmoid
+		}
+		if l.dup != nil {
+			dupRow = l.dup
 		}
 		if l.max2x2 != nil {
 			maxRow2x2 = l.max2x2

@@ -461,15 +461,11 @@ func (g *gemmJob) tile(kern microKernel, a *PackedA, ir, pc, kb, jq, nw int, bpa
 	c, ldc := g.c, g.ldc
 	mh := min(mr, a.m-ir)
 	apan := a.panel(ir/mr, pc)
-	bias, slope := &zeroVec[0], &zeroVec[0]
+	var bias, slope *float32
 	if mh == mr {
-		if g.bias != nil {
-			bias = &g.bias[ir]
-		}
-		if g.slope != nil {
-			slope = &g.slope[ir]
-		}
+		bias, slope, _ = g.panelVecs(ir, mr) // MR fits zeroVec (PackA checks)
 	} else {
+		bias, slope = &zeroVec[0], &zeroVec[0]
 		if g.bias != nil {
 			clear(biasPad[copy(biasPad, g.bias[ir:ir+mh]):])
 			bias = &biasPad[0]
