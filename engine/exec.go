@@ -132,6 +132,14 @@ func (s *Session) exec(st *step, inputs []*Tensor) {
 	case "GlobalAveragePool":
 		sh := st.inShape[0]
 		kernels.GlobalAvgPool(x, sh[0]*sh[1], st.inner, out)
+	case "fg.Up2Add":
+		sh := st.inShape[0]
+		inSz := sh[1] * sh[2] * sh[3]
+		outSz := 4 * inSz
+		b := in(1)
+		for i := 0; i < sh[0]; i++ {
+			kernels.Up2Add(&s.ctx, x[i*inSz:(i+1)*inSz], sh[1], sh[2], sh[3], b[i*outSz:(i+1)*outSz], out[i*outSz:(i+1)*outSz])
+		}
 	case "Resize":
 		sh, os := st.inShape[0], st.outShape
 		inSz, outSz := sh[1]*sh[2]*sh[3], os[1]*os[2]*os[3]

@@ -180,3 +180,71 @@ func TestInputPoolFusion(t *testing.T) {
 		}
 	}
 }
+
+// TestUp2AddFusion: a feature pyramid's nearest 2× up-sample and add
+// become one fg.Up2Add step in plans where the Resize doubles exactly and
+// the Add does not broadcast, with the same outputs as the unfused graph;
+// an odd size (the Resize, sized by Shape, no longer doubles), a Resize
+// read twice and a broadcasting Add keep their steps.
+func TestUp2AddFusion(t *testing.T) {
+	g := newGraph(9, dynInput("x", 4))
+	nearest := weights.Attr{Name: "mode", Kind: weights.AttrString, String: "nearest"}
+	lat := g.node("Conv", []string{"x", g.konst("w1", 4, 4, 1, 1), g.konst("b1", 4)}, "lat")
+	small := g.node("MaxPool", []string{lat}, "small", ints("kernel_shape", 2, 2), ints("strides", 2, 2))
+	top := g.node("Conv", []string{small, g.konst("w2", 4, 4, 1, 1)}, "top")
+	size := g.node("Shape", []string{lat}, "size")
+	up := g.node("Resize", []string{top, "", "", size}, "up", nearest)
+	sum := g.node("Add", []string{lat, up}, "sum") // the Resize's output second
+	// A Resize read twice, and an Add that broadcasts: left alone.
+	up2 := g.node("Resize", []string{small, "", "", size}, "up2", nearest)
+	twice := g.node("Add", []string{up2, sum}, "twice")
+	up3 := g.node("Resize", []string{top, "", "", size}, "up3", nearest)
+	bias := g.node("Add", []string{up3, g.konst("bias", 1, 4, 1, 1)}, "bias_add")
+	g.m.Graph.Outputs = []weights.ValueInfo{{Name: twice}, {Name: up2}, {Name: bias}}
+	fused, err := Load(g.m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Load(g.m, Options{NoFusion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sz := range [][2]int{{6, 8}, {20, 14}, {7, 8}} {
+		x := randomInput([]int{2, 4, sz[0], sz[1]}, int64(sz[0]))
+		for _, threads := range []int{1, 2} {
+			sf, sp := sessionFor(t, fused, threads), sessionFor(t, plain, threads)
+			p, err := sf.planFor([]*Tensor{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts := map[string]int{}
+			for _, st := range p.steps {
+				counts[st.n.op]++
+			}
+			want := map[string]int{"fg.Up2Add": 1, "Resize": 2, "Add": 2}
+			if sz[0]%2 == 1 {
+				want = map[string]int{"fg.Up2Add": 0, "Resize": 3, "Add": 3}
+			}
+			for op, n := range want {
+				if counts[op] != n {
+					t.Fatalf("%v: %d %s steps, want %d (%v)", sz, counts[op], op, n, counts)
+				}
+			}
+			got, err := sf.Run([]*Tensor{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := sp.Run([]*Tensor{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range ref {
+				for i, w := range ref[k].Data {
+					if got[k].Data[i] != w {
+						t.Fatalf("%v threads %d: output %d[%d] = %g, want %g", sz, threads, k, i, got[k].Data[i], w)
+					}
+				}
+			}
+		}
+	}
+}

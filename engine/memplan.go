@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+
+	"github.com/facegate/facegate/kernels"
 )
 
 // inPlaceOps may write their output over their first input when that input
@@ -10,6 +12,7 @@ var inPlaceOps = map[string]bool{
 	"Relu": true, "Sigmoid": true, "Tanh": true, "Exp": true, "Clip": true,
 	"LeakyRelu": true, "PRelu": true, "fg.ChannelAffine": true,
 	"Add": true, "Sub": true, "Mul": true, "Div": true,
+	"fg.Up2Add": true, // over its second operand (the first is smaller)
 }
 
 // maxArena bounds the activation memory of one plan (floats): 2 GiB.
@@ -27,6 +30,9 @@ func (m *Model) buildPlan(inShapes [][]int) (*plan, error) {
 	si, err := m.planShapes(inShapes)
 	if err != nil {
 		return nil, err
+	}
+	if m.planFusion {
+		si.steps = m.fuseUp2Add(si.steps)
 	}
 	p := &plan{inShapes: inShapes, steps: si.steps}
 	nsteps := len(p.steps)
@@ -193,6 +199,8 @@ func (m *Model) buildPlan(inShapes [][]int) (*plan, error) {
 			p.scratch = max(p.scratch, st.n.pd.ScratchSize(st.inShape[0][2], st.inShape[0][3]))
 		case st.n.op == "fg.Dense":
 			p.scratch = max(p.scratch, st.n.dense.ScratchSize(st.rows))
+		case st.n.op == "fg.Up2Add":
+			p.scratch = max(p.scratch, kernels.Up2AddScratch(st.inShape[0][3]))
 		}
 	}
 

@@ -148,6 +148,7 @@ type Model struct {
 	fusedPools   int
 	droppedOps   int
 	foldedOps    int
+	planFusion   bool // plans merge steps whose fusion depends on shapes (planfuse.go)
 }
 
 // Meta returns the model's metadata.
@@ -278,6 +279,7 @@ func Load(m *weights.Model, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	if !opt.NoFusion {
+		em.planFusion = true
 		em.fusePointDepth()
 		em.stackSiblings()
 		em.fuseUnitInputs()

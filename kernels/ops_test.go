@@ -589,3 +589,116 @@ func BenchmarkTransposeNHWC(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(out)), "ns/value")
 }
+
+// TestResizeDoubles checks ResizeDoubles against Resize itself: for every
+// nearest mode it must say yes exactly when Resize repeats each value into
+// a 2×2 block, and it never claims a linear resize (which on a 1×1 input
+// also repeats its one value).
+func TestResizeDoubles(t *testing.T) {
+	coords := []string{"half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners", "tf_half_pixel_for_centers"}
+	nearest := []string{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}
+	sizes := [][4]int{{1, 1, 2, 2}, {3, 5, 6, 10}, {20, 20, 40, 40}, {4, 4, 8, 7}, {4, 4, 12, 12}, {5, 6, 10, 13}}
+	yes := 0
+	for _, sz := range sizes {
+		inH, inW, outH, outW := sz[0], sz[1], sz[2], sz[3]
+		in := make([]float32, inH*inW)
+		for i := range in {
+			in[i] = float32(i + 1)
+		}
+		for _, cm := range coords {
+			for _, mode := range []string{"nearest", "linear"} {
+				for _, nm := range nearest {
+					p := ResizeParams{Mode: mode, CoordMode: cm, NearestMode: nm}
+					out := make([]float32, outH*outW)
+					Resize(p, in, 1, inH, inW, out, outH, outW)
+					doubles := mode == "nearest" && outH == 2*inH && outW == 2*inW
+					for y := 0; y < outH && doubles; y++ {
+						for x := 0; x < outW && doubles; x++ {
+							doubles = out[y*outW+x] == in[(y/2)*inW+x/2]
+						}
+					}
+					if got := ResizeDoubles(p, inH, inW, outH, outW); got != doubles {
+						t.Errorf("%v %+v: ResizeDoubles = %v, Resize doubles: %v", sz, p, got, doubles)
+					}
+					if doubles {
+						yes++
+					}
+				}
+			}
+		}
+	}
+	if yes == 0 {
+		t.Fatal("no case doubles: the test checks nothing")
+	}
+}
+
+// TestUp2Add checks the fused up-sample and add at every level, serial and
+// threaded, in place and not, against a plain loop, and bit for bit against
+// Resize followed by Binary.
+func TestUp2Add(t *testing.T) {
+	pools := ktPools(t)
+	ktSmallGrain(t)
+	r := rand.New(rand.NewPCG(41, 42))
+	p := ResizeParams{Mode: "nearest", CoordMode: "half_pixel", NearestMode: "round_prefer_floor"}
+	forEachLevel(t, func(level string) {
+		for _, sz := range [][3]int{{1, 1, 1}, {3, 2, 5}, {4, 7, 9}, {2, 20, 20}, {5, 3, 33}, {2, 4, 100}} {
+			c, h, w := sz[0], sz[1], sz[2]
+			a, b := ktRand(r, c*h*w), ktRand(r, 4*c*h*w)
+			up := make([]float32, 4*c*h*w)
+			ResizeCtx(nil, p, a, c, h, w, up, 2*h, 2*w)
+			want := make([]float32, len(up))
+			Binary(OpAdd, up, []int{len(up)}, b, []int{len(b)}, want, []int{len(up)})
+			for i := range want {
+				ch, y, x := i/(4*h*w), i/(2*w)%(2*h), i%(2*w)
+				if v := a[(ch*h+y/2)*w+x/2] + b[i]; v != want[i] {
+					t.Fatalf("reference disagrees with the plain loop at %d", i)
+				}
+			}
+			for _, pool := range pools {
+				for _, inPlace := range []bool{false, true} {
+					name := fmt.Sprintf("%s %v threads=%d in-place=%v", level, sz, pool.Threads(), inPlace)
+					ctx := &Ctx{Pool: pool, Scratch: make([]float32, Up2AddScratch(w))}
+					var got []float32
+					if inPlace {
+						got = append([]float32(nil), b...)
+						Up2Add(ctx, a, c, h, w, got, got)
+					} else {
+						g := ktNewGuarded(len(b))
+						Up2Add(ctx, a, c, h, w, b, g.Data)
+						g.check(t, name)
+						got = g.Data
+					}
+					ktSameBits(t, name, got, want)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkUp2Add times YuNet 640's larger feature-pyramid merge (64
+// channels, 40×40 up-sampled to 80×80 and added), fused and as Resize then
+// Add, on one thread; GB/s counts the fused form's traffic (a read once, b
+// read and out written).
+func BenchmarkUp2Add(b *testing.B) {
+	p := ResizeParams{Mode: "nearest", CoordMode: "half_pixel", NearestMode: "round_prefer_floor"}
+	const c, h, w = 64, 40, 40
+	r := rand.New(rand.NewPCG(3, 4))
+	a, lat := ktRand(r, c*h*w), ktRand(r, 4*c*h*w)
+	up, out := make([]float32, 4*c*h*w), make([]float32, 4*c*h*w)
+	ctx := &Ctx{Scratch: make([]float32, Up2AddScratch(w))}
+	bytes := float64(4 * (c*h*w + 8*c*h*w))
+	b.Run("fused", func(b *testing.B) {
+		for b.Loop() {
+			Up2Add(ctx, a, c, h, w, lat, out)
+		}
+		b.ReportMetric(bytes*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	})
+	b.Run("resize+add", func(b *testing.B) {
+		shape := []int{len(out)}
+		for b.Loop() {
+			ResizeCtx(ctx, p, a, c, h, w, up, 2*h, 2*w)
+			BinaryCtx(ctx, OpAdd, up, shape, lat, shape, out, shape)
+		}
+		b.ReportMetric(bytes*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	})
+}

@@ -264,6 +264,7 @@ type ctxJobs struct {
 	transpose transposeJob
 	resize    resizeJob
 	sigmoid   sigmoidJob
+	up2add    up2AddJob
 	pwdw      pointDepthJob
 }
 

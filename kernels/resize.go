@@ -123,22 +123,8 @@ func (a *resizeAxis) linear(x int) (i0, i1 int, w float32) {
 	return i0, i1, f - float32(i0)
 }
 
-// Resize of one image (c planes of inH×inW into c planes of outH×outW),
-// ONNX Resize semantics for mode "nearest" (nearest_mode
-// floor/round_prefer_floor/round_prefer_ceil/ceil) and "linear"
-// (bilinear), coordinate_transformation_mode half_pixel, asymmetric,
-// align_corners, pytorch_half_pixel and tf_half_pixel_for_centers. It panics
-// on modes Validate rejects.
-func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, outW int) {
-	if err := p.Validate(); err != nil {
-		panic(err.Error())
-	}
-	if c <= 0 || outH <= 0 || outW <= 0 {
-		return
-	}
-	if inH <= 0 || inW <= 0 || len(in) < c*inH*inW || len(out) < c*outH*outW {
-		panic(fmt.Sprintf("kernels: Resize: %d/%d values for %d×%d×%d → %d×%d", len(in), len(out), c, inH, inW, outH, outW))
-	}
+// axes returns the coordinate mappings of the rows and columns.
+func (p ResizeParams) axes(inH, inW, outH, outW int) (ay, ax resizeAxis) {
 	coord := coordHalfPixel
 	switch p.CoordMode {
 	case "pytorch_half_pixel":
@@ -159,8 +145,50 @@ func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, 
 	case "ceil":
 		nearest = nearestCeil
 	}
-	ay := newResizeAxis(coord, nearest, inH, outH, p.ScaleH)
-	ax := newResizeAxis(coord, nearest, inW, outW, p.ScaleW)
+	ay = newResizeAxis(coord, nearest, inH, outH, p.ScaleH)
+	ax = newResizeAxis(coord, nearest, inW, outW, p.ScaleW)
+	return ay, ax
+}
+
+// ResizeDoubles reports whether Resize with p maps an inH×inW plane to
+// outH×outW by repeating every value into a 2×2 block (nearest-neighbour
+// up-sampling by exactly 2, as feature pyramids do), which is what Up2Add
+// computes.
+func ResizeDoubles(p ResizeParams, inH, inW, outH, outW int) bool {
+	if p.Validate() != nil || (p.Mode != "" && p.Mode != "nearest") || inH <= 0 || inW <= 0 || outH != 2*inH || outW != 2*inW {
+		return false
+	}
+	ay, ax := p.axes(inH, inW, outH, outW)
+	for o := 0; o < outH; o++ {
+		if ay.nearestIndex(o) != o/2 {
+			return false
+		}
+	}
+	for o := 0; o < outW; o++ {
+		if ax.nearestIndex(o) != o/2 {
+			return false
+		}
+	}
+	return true
+}
+
+// Resize of one image (c planes of inH×inW into c planes of outH×outW),
+// ONNX Resize semantics for mode "nearest" (nearest_mode
+// floor/round_prefer_floor/round_prefer_ceil/ceil) and "linear"
+// (bilinear), coordinate_transformation_mode half_pixel, asymmetric,
+// align_corners, pytorch_half_pixel and tf_half_pixel_for_centers. It panics
+// on modes Validate rejects.
+func Resize(p ResizeParams, in []float32, c, inH, inW int, out []float32, outH, outW int) {
+	if err := p.Validate(); err != nil {
+		panic(err.Error())
+	}
+	if c <= 0 || outH <= 0 || outW <= 0 {
+		return
+	}
+	if inH <= 0 || inW <= 0 || len(in) < c*inH*inW || len(out) < c*outH*outW {
+		panic(fmt.Sprintf("kernels: Resize: %d/%d values for %d×%d×%d → %d×%d", len(in), len(out), c, inH, inW, outH, outW))
+	}
+	ay, ax := p.axes(inH, inW, outH, outW)
 	inPlane, outPlane := inH*inW, outH*outW
 	// Column tables are computed once per call (not per row and channel);
 	// they live on the stack, so very wide outputs fall back to computing
