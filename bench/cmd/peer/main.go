@@ -11,6 +11,17 @@
 // bench/peer/node_modules (npm install --ignore-scripts in bench/peer).
 // -json also writes the table, with every round's numbers, for
 // bench/cmd/report.
+//
+// On Linux with two or more CPUs, each multi-thread pair of measurements is
+// bracketed by the one-way latency of a cache line bounced between CPUs 0
+// and 1 (bench/internal/cpupair). A virtual machine's host may place its
+// vCPUs close together or far apart and move them between the two within
+// minutes, and threads that exchange rows at every layer gain much less
+// when they are far apart. A second table splits those rounds into "near"
+// (both latencies below -near-ns) and "far" (both at or above it); for
+// that, run many rounds of one network:
+//
+//	go run ./bench/cmd/peer -nets yunet640 -rounds 30 -runs 20
 package main
 
 import (
@@ -29,6 +40,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/facegate/facegate/bench/internal/cpupair"
 	"github.com/facegate/facegate/weights/npy"
 )
 
@@ -60,9 +72,10 @@ func main() {
 	peerDir := flag.String("peer", "bench/peer", "directory holding node_modules/onnxruntime-node")
 	out := flag.String("out", "", "also write the table (markdown) to this file")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	nearNS := flag.Float64("near-ns", 120, "one-way latency between CPUs 0 and 1 below which a multi-thread round counts as near placement (0: do not measure)")
 	flag.Parse()
 
-	if err := run(*runs, *rounds, *threadList, *only, *sharedDir, *peerDir, *out, *jsonOut); err != nil {
+	if err := run(*runs, *rounds, *threadList, *only, *sharedDir, *peerDir, *out, *jsonOut, *nearNS); err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
 		os.Exit(1)
 	}
@@ -89,6 +102,24 @@ type Result struct {
 	// LoadAvg is /proc/loadavg's 1-minute figure before and after: above
 	// the CPU count, other processes competed with both engines.
 	LoadAvg []string `json:"loadavg,omitempty"`
+	// NearNS and Placement: the multi-thread rounds split by vCPU placement
+	// (see the package comment); empty when it was not measured.
+	NearNS    float64        `json:"near_ns,omitempty"`
+	Placement []PlacementRow `json:"placement,omitempty"`
+}
+
+// PlacementRow is one network at one thread count (above 1) over the rounds
+// of one placement. A speed-up is the 1-thread median over all rounds
+// divided by this median.
+type PlacementRow struct {
+	Network    string  `json:"network"`
+	Threads    int     `json:"threads"`
+	Placement  string  `json:"placement"` // "near" or "far"
+	Rounds     int     `json:"rounds"`
+	FacegateMS float64 `json:"facegate_ms"`
+	FacegateX  float64 `json:"facegate_speedup"`
+	ORTMS      float64 `json:"ort_ms"`
+	ORTX       float64 `json:"ort_speedup"`
 }
 
 // Row is one network at one thread count: medians over rounds, and each
@@ -101,9 +132,12 @@ type Row struct {
 	Ratio      float64   `json:"ratio"` // facegate/ORT: below 1 means facegate is faster
 	FacegateR  []float64 `json:"facegate_rounds_ms"`
 	ORTR       []float64 `json:"ort_rounds_ms"`
+	// PingPongNS is each round's one-way latency between CPUs 0 and 1
+	// before and after its two measurements (multi-thread rows only).
+	PingPongNS [][2]float64 `json:"pingpong_ns,omitempty"`
 }
 
-func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut string) error {
+func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut string, nearNS float64) error {
 	started := time.Now().UTC().Format(time.RFC3339)
 	loadBefore := loadAvg()
 	threads, err := parseInts(threadList)
@@ -151,6 +185,23 @@ func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut st
 	}
 	fg := map[key][]float64{}
 	ort := map[key][]float64{}
+	pp := map[key][][2]float64{}
+	if runtime.NumCPU() < 2 {
+		nearNS = 0
+	}
+	// pingPong measures the placement, or turns the measurement off (with a
+	// note) where threads cannot be pinned.
+	pingPong := func() float64 {
+		if nearNS <= 0 {
+			return 0
+		}
+		ns, err := cpupair.PingPongCPUs(0, 1, 50000)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "peer: not splitting rounds by placement: %v\n", err)
+			nearNS = 0
+		}
+		return ns
+	}
 	for _, n := range selected {
 		model := filepath.Join(sharedDir, "models", n.model)
 		input, err := prepareInput(n, sharedDir, tmp)
@@ -164,6 +215,10 @@ func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut st
 		for r := 0; r < rounds; r++ {
 			for _, t := range threads {
 				k := key{n.name, t}
+				var before float64
+				if t > 1 {
+					before = pingPong()
+				}
 				ms, err := measure(exec.Command(bin, "infer", "--model", converted, "--out", filepath.Join(tmp, "fg"),
 					"--threads", strconv.Itoa(t), "--time", strconv.Itoa(runs), input))
 				if err != nil {
@@ -178,6 +233,9 @@ func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut st
 					return fmt.Errorf("onnxruntime %s: %w", n.name, err)
 				}
 				ort[k] = append(ort[k], ms)
+				if t > 1 && nearNS > 0 {
+					pp[k] = append(pp[k], [2]float64{before, pingPong()})
+				}
 				fmt.Fprintf(os.Stderr, "round %d %-16s threads=%d facegate=%.3f ms ort=%.3f ms\n", r+1, n.name, t, fg[k][len(fg[k])-1], ms)
 			}
 		}
@@ -198,7 +256,45 @@ func run(runs, rounds int, threadList, only, sharedDir, peerDir, out, jsonOut st
 			f, o := median(fg[k]), median(ort[k])
 			fmt.Fprintf(&b, "| %s | %d | %.2f | %.2f | %.2f |\n", n.name, t, f, o, f/o)
 			res.Rows = append(res.Rows, Row{Network: n.name, Threads: t, FacegateMS: f, ORTMS: o, Ratio: f / o,
-				FacegateR: fg[k], ORTR: ort[k]})
+				FacegateR: fg[k], ORTR: ort[k], PingPongNS: pp[k]})
+		}
+	}
+	if nearNS > 0 {
+		res.NearNS = nearNS
+		for _, n := range selected {
+			one := key{n.name, 1}
+			for _, t := range threads {
+				k := key{n.name, t}
+				if t == 1 || len(pp[k]) != len(fg[k]) {
+					continue
+				}
+				fgNear, fgFar := splitByPlacement(fg[k], pp[k], nearNS)
+				ortNear, ortFar := splitByPlacement(ort[k], pp[k], nearNS)
+				for _, c := range []struct {
+					name    string
+					fg, ort []float64
+				}{{"near", fgNear, ortNear}, {"far", fgFar, ortFar}} {
+					if len(c.fg) == 0 {
+						continue
+					}
+					row := PlacementRow{Network: n.name, Threads: t, Placement: c.name, Rounds: len(c.fg),
+						FacegateMS: median(c.fg), ORTMS: median(c.ort)}
+					if len(fg[one]) > 0 {
+						row.FacegateX, row.ORTX = median(fg[one])/row.FacegateMS, median(ort[one])/row.ORTMS
+					}
+					res.Placement = append(res.Placement, row)
+				}
+			}
+		}
+	}
+	if len(res.Placement) > 0 {
+		fmt.Fprintf(&b, "\nMulti-thread rounds by vCPU placement: one-way cache-line latency between CPUs 0 and 1 before and after each pair; "+
+			"near: both below %g ns, far: both at or above; speed-up: the 1-thread median over all rounds / this median.\n\n", nearNS)
+		fmt.Fprintln(&b, "| network | threads | placement | rounds | facegate ms | speed-up | ORT ms | ORT speed-up |")
+		fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|")
+		for _, p := range res.Placement {
+			fmt.Fprintf(&b, "| %s | %d | %s | %d | %.2f | %.2f× | %.2f | %.2f× |\n",
+				p.Network, p.Threads, p.Placement, p.Rounds, p.FacegateMS, p.FacegateX, p.ORTMS, p.ORTX)
 		}
 	}
 	os.Stdout.Write(b.Bytes())
@@ -255,6 +351,24 @@ func measure(c *exec.Cmd) (float64, error) {
 		return 0, errors.New("no timing line in: " + out.String())
 	}
 	return strconv.ParseFloat(m[1], 64)
+}
+
+// splitByPlacement returns the values of the rounds whose latencies before
+// and after were both below nearNS, and of those where both were at or
+// above it; rounds where the placement changed in between are left out.
+func splitByPlacement(vals []float64, pp [][2]float64, nearNS float64) (near, far []float64) {
+	for i, v := range vals {
+		if i >= len(pp) {
+			break
+		}
+		switch a, b := pp[i][0], pp[i][1]; {
+		case a < nearNS && b < nearNS:
+			near = append(near, v)
+		case a >= nearNS && b >= nearNS:
+			far = append(far, v)
+		}
+	}
+	return near, far
 }
 
 func median(xs []float64) float64 {

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package cpupair
+
+func onlyCPU(int) bool { return false }
