@@ -2,12 +2,13 @@
 # Regenerates facegate's performance report from scratch: kernel
 # benchmarks at every dispatch level this CPU has, the engine's network
 # benchmarks at 1 and 2 threads, the pipeline stage and whole-request
-# benchmarks, the ONNX Runtime peer comparison, a CPU profile of each
+# benchmarks, the ONNX Runtime peer comparison (and a many-round run of
+# YuNet 640 split by where the host placed the two vCPUs), a CPU profile of each
 # network where facegate is still behind ONNX Runtime, the HTTP load test,
 # and then the charts (bench/report/*.png), bench/report/REPORT.md and the
 # results section of bench/README.md.
 #
-#   bash bench/report.sh            # ~4 minutes on 2 cores
+#   bash bench/report.sh            # ~6 minutes on 2 cores
 #   QUICK=1 bash bench/report.sh    # ~2 minutes: fewer runs, shorter steps (smoke test)
 #   CLEAN=1 bash bench/report.sh    # measure the committed HEAD, not the working tree
 #
@@ -39,6 +40,7 @@ if [ "${CLEAN:-0}" = 1 ]; then
 	cp -r "$export_dir/bench/report/." bench/report/
 	args=(-bench "bench/report/raw/*.txt" -out bench/report -readme bench/README.md)
 	[ -f bench/report/raw/peer.json ] && args+=(-peer bench/report/raw/peer.json)
+	[ -f bench/report/raw/placement.json ] && args+=(-placement bench/report/raw/placement.json)
 	[ -f bench/report/raw/load.json ] && args+=(-load bench/report/raw/load.json)
 	[ "${QUICK:-0}" = 1 ] && args+=(-note "QUICK=1 smoke run: single short runs, too noisy to quote; run bash bench/report.sh for the real numbers.")
 	go run ./bench/cmd/report "${args[@]}" || rc=1
@@ -52,10 +54,10 @@ rm -f "$RAW"/*.txt "$RAW"/*.failed "$RAW"/*.json "$RAW"/*.md "$OUT"/*.png "$OUT"
 
 if [ "${QUICK:-0}" = 1 ]; then
 	KT=50ms; KCOUNT=1; NX=5x; NCOUNT=1; PX=3x; PCOUNT=1
-	PEER="-runs 5 -rounds 1"; LOAD="-step 2s -step-requests 200"; PROFT=1s
+	PEER="-runs 5 -rounds 1"; PLACEMENT="-runs 5 -rounds 2"; LOAD="-step 2s -step-requests 200"; PROFT=1s
 else
 	KT=150ms; KCOUNT=3; NX=20x; NCOUNT=3; PX=10x; PCOUNT=3
-	PEER="-runs 20 -rounds 3"; LOAD="-step 10s -step-requests 1000"; PROFT=3s
+	PEER="-runs 20 -rounds 3"; PLACEMENT="-runs 20 -rounds 60"; LOAD="-step 10s -step-requests 1000"; PROFT=3s
 fi
 
 PEER_DIR=${PEER_DIR:-bench/peer}
@@ -127,6 +129,10 @@ if [ -f "$RAW/peer.json" ]; then
 	done
 fi
 
+step "YuNet 640 at 1 and 2 threads, rounds split by where the host placed the vCPUs"
+# shellcheck disable=SC2086
+go run ./bench/cmd/peer -nets yunet640 $PLACEMENT -peer "$PEER_DIR" -json "$RAW/placement.json" -out "$RAW/placement.md" || { failed+=(placement); rm -f "$RAW/placement.json"; }
+
 step "load test (loopback)"
 # shellcheck disable=SC2086
 go run ./bench/cmd/load $LOAD -json "$RAW/load.json" > "$RAW/load.md" || { failed+=(load); rm -f "$RAW/load.json"; }
@@ -134,6 +140,7 @@ go run ./bench/cmd/load $LOAD -json "$RAW/load.json" > "$RAW/load.md" || { faile
 step "charts and report"
 args=(-bench "$RAW/*.txt" -out "$OUT" -readme bench/README.md)
 [ -f "$RAW/peer.json" ] && args+=(-peer "$RAW/peer.json")
+[ -f "$RAW/placement.json" ] && args+=(-placement "$RAW/placement.json")
 [ -f "$RAW/load.json" ] && args+=(-load "$RAW/load.json")
 [ "${QUICK:-0}" = 1 ] && args+=(-note "QUICK=1 smoke run: single short runs, too noisy to quote; run bash bench/report.sh for the real numbers.")
 go run ./bench/cmd/report "${args[@]}" || failed+=(report)

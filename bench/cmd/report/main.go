@@ -52,7 +52,22 @@ type PeerResult struct {
 	Runs, Rounds int
 	ORT          string
 	Rows         []PeerRow
-	LoadAvg      []string `json:"loadavg"`
+	LoadAvg      []string        `json:"loadavg"`
+	NearNS       float64         `json:"near_ns"`
+	Placement    []PeerPlacement `json:"placement"`
+}
+
+// PeerPlacement is one network's multi-thread rounds under one vCPU
+// placement (bench/cmd/peer's PlacementRow).
+type PeerPlacement struct {
+	Network    string  `json:"network"`
+	Threads    int     `json:"threads"`
+	Placement  string  `json:"placement"`
+	Rounds     int     `json:"rounds"`
+	FacegateMS float64 `json:"facegate_ms"`
+	FacegateX  float64 `json:"facegate_speedup"`
+	ORTMS      float64 `json:"ort_ms"`
+	ORTX       float64 `json:"ort_speedup"`
 }
 
 // PeerRow is one network at one thread count.
@@ -98,15 +113,16 @@ type LoadReport struct {
 }
 
 type options struct {
-	bench, peer, load, out, md, readme, pprofDir, note string
-	ghz                                                float64
-	behind                                             bool
+	bench, peer, placement, load, out, md, readme, pprofDir, note string
+	ghz                                                           float64
+	behind                                                        bool
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.bench, "bench", "", "comma-separated `go test -bench` output files (globs allowed)")
 	flag.StringVar(&o.peer, "peer", "", "bench/cmd/peer -json output")
+	flag.StringVar(&o.placement, "placement", "", "bench/cmd/peer -json output of a many-round run of one network, for the two-thread rounds by vCPU placement")
 	flag.StringVar(&o.load, "load", "", "bench/cmd/load -json output")
 	flag.StringVar(&o.out, "out", "bench/report", "directory for the PNG charts and REPORT.md")
 	flag.StringVar(&o.md, "md", "", "markdown report file (default OUT/REPORT.md, charts linked relative to it)")
@@ -186,7 +202,14 @@ func run(o options) error {
 		}
 	}
 
-	r := &reporter{o: o, peer: peer, load: load, sums: sums, ghz: ghz, ghzSource: ghzSource}
+	var placement *PeerResult
+	if o.placement != "" {
+		placement = &PeerResult{}
+		if err := readJSON(o.placement, placement); err != nil {
+			return err
+		}
+	}
+	r := &reporter{o: o, peer: peer, placement: placement, load: load, sums: sums, ghz: ghz, ghzSource: ghzSource}
 	if err := r.charts(); err != nil {
 		return err
 	}
@@ -265,6 +288,7 @@ func splice(path, fragment string) error {
 type reporter struct {
 	o         options
 	peer      *PeerResult
+	placement *PeerResult // a many-round peer run split by vCPU placement
 	load      *LoadReport
 	sums      []Summary
 	ghz       float64
@@ -753,6 +777,7 @@ func (r *reporter) markdown(prefix string) string {
 		embed("peer_latency.png")
 		embed("peer_ratio.png")
 	}
+	r.placementSection(&b)
 
 	if nets, one, two := r.networkThreads(); len(nets) > 0 {
 		fmt.Fprintln(&b, "### Networks in the engine")
@@ -965,4 +990,45 @@ func pprofTop(s string, n int) (top, summary string) {
 		return strings.Join(keep, "\n") + "\n", "(no samples)"
 	}
 	return strings.Join(keep, "\n") + "\n", strings.Join(hot, ", ") + " (flat share of samples)."
+}
+
+// placementSection writes the two-thread rounds of the placement run split
+// by where the host had placed the two vCPUs (bench/cmd/peer -near-ns).
+func (r *reporter) placementSection(b *bytes.Buffer) {
+	p := r.placement
+	if p == nil || len(p.Rows) == 0 {
+		return
+	}
+	fmt.Fprintln(b, "### Two threads by vCPU placement")
+	fmt.Fprintln(b)
+	var nets []string
+	for _, row := range p.Rows {
+		if row.Threads == 1 {
+			nets = append(nets, row.Network)
+		}
+	}
+	fmt.Fprintf(b, "`go run ./bench/cmd/peer -nets %s -rounds %d -runs %d`: each multi-thread pair of measurements is bracketed by the one-way "+
+		"latency of a cache line bounced between threads pinned to CPUs 0 and 1. Near: both below %g ns; far: both at or above "+
+		"(rounds where it changed in between are left out). Speed-up: the 1-thread median over all %d rounds divided by the "+
+		"median of these rounds. 1-minute load average before/after: %s.\n\n",
+		strings.Join(nets, ","), p.Rounds, p.Runs, p.NearNS, p.Rounds, strings.Join(p.LoadAvg, " / "))
+	if len(p.Placement) == 0 {
+		fmt.Fprintln(b, "The latency was not measured (it needs Linux and two CPUs).")
+		fmt.Fprintln(b)
+		return
+	}
+	fmt.Fprintln(b, "| network | threads | placement | rounds | facegate ms | facegate speed-up | ORT ms | ORT speed-up |")
+	fmt.Fprintln(b, "|---|---|---|---|---|---|---|---|")
+	seen := map[string]bool{}
+	for _, row := range p.Placement {
+		seen[row.Placement] = true
+		fmt.Fprintf(b, "| %s | %d | %s | %d | %.2f | %.2f× | %.2f | %.2f× |\n",
+			row.Network, row.Threads, row.Placement, row.Rounds, row.FacegateMS, row.FacegateX, row.ORTMS, row.ORTX)
+	}
+	fmt.Fprintln(b)
+	for _, c := range []string{"near", "far"} {
+		if !seen[c] {
+			fmt.Fprintf(b, "No round of this run had the two vCPUs %s.\n\n", c)
+		}
+	}
 }
