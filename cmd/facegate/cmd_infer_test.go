@@ -123,6 +123,10 @@ func TestInferBinary(t *testing.T) {
 	if !strings.Contains(insp, "depthwise +ReLU") {
 		t.Errorf("inspect --steps does not show a depthwise convolution with fused ReLU:\n%s", insp)
 	}
+	// The feature pyramid's two up-sample + add pairs are merged in the plan.
+	if !regexp.MustCompile(`(?m)^fg.Up2Add +0 +0 +2 `).MatchString(insp) || !regexp.MustCompile(`(?m)^Resize +2 +2 +0 `).MatchString(insp) {
+		t.Errorf("inspect does not count YuNet's two fg.Up2Add steps per run:\n%s", insp)
+	}
 }
 
 // TestInferErrors: bad arguments exit non-zero with a message, no panic.

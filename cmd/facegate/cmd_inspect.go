@@ -133,6 +133,9 @@ func printInspect(w io.Writer, m *engine.Model, st *engine.Stats) {
 	for k := range st.OptimizedOps {
 		ops[k] = true
 	}
+	for k := range st.RunOps { // steps merged per plan (fg.Up2Add)
+		ops[k] = true
+	}
 	names := make([]string, 0, len(ops))
 	for k := range ops {
 		names = append(names, k)
