@@ -60,7 +60,7 @@ func fuzzGraph(data []byte) (*weights.Model, []int) {
 	ops := []string{"Conv", "Relu", "PRelu", "LeakyRelu", "Sigmoid", "Add", "Mul", "Sub", "Div", "MaxPool",
 		"AveragePool", "GlobalAveragePool", "BatchNormalization", "Transpose", "Reshape", "Flatten", "Resize",
 		"Softmax", "Concat", "MatMul", "Gemm", "Clip", "Identity", "Shape", "Gather", "Unsqueeze", "Squeeze", "Tanh",
-		"unit"} // unit: 1×1 → depthwise 3×3 chains the engine fuses, see below
+		"unit", "fpn"} // unit: 1×1 → depthwise 3×3 chains the engine fuses; fpn: up-sample + add; see below
 	for i := 0; i < 1+next()%6 && pos < len(data); i++ {
 		op := ops[next()%len(ops)]
 		if op == "unit" {
@@ -110,6 +110,33 @@ func fuzzGraph(data []byte) (*weights.Model, []int) {
 				vals = append(vals, last)
 			}
 			cur = last
+			continue
+		}
+		if op == "fpn" {
+			// A feature pyramid's merge: the current value pooled 2×2, up-
+			// sampled by 2 (nearest, by scales or by the current value's
+			// shape) and added to it, which plans run as fg.Up2Add when
+			// the sizes are even.
+			pre := fmt.Sprintf("n%dfpn", i)
+			scales := weights.Tensor{Name: pre + "s", DType: weights.Float32, Shape: []int64{4}, Float: []float32{1, 1, 2, 2}}
+			g.Tensors = append(g.Tensors, scales)
+			resizeIn := []string{pre + "p", "", scales.Name}
+			if next()%2 == 0 {
+				g.Nodes = append(g.Nodes, weights.Node{Name: pre + "shape", Op: "Shape", Inputs: []string{cur}, Outputs: []string{pre + "shape"}})
+				resizeIn = []string{pre + "p", "", "", pre + "shape"}
+			}
+			add := []string{cur, pre + "u"}
+			if next()%2 == 0 {
+				add[0], add[1] = add[1], add[0]
+			}
+			g.Nodes = append(g.Nodes,
+				weights.Node{Name: pre + "p", Op: "MaxPool", Inputs: []string{cur}, Outputs: []string{pre + "p"},
+					Attrs: []weights.Attr{{Name: "kernel_shape", Kind: weights.AttrInts, Ints: []int64{2, 2}}, {Name: "strides", Kind: weights.AttrInts, Ints: []int64{2, 2}}}},
+				weights.Node{Name: pre + "u", Op: "Resize", Inputs: resizeIn, Outputs: []string{pre + "u"},
+					Attrs: []weights.Attr{{Name: "mode", Kind: weights.AttrString, String: "nearest"}}},
+				weights.Node{Name: pre + "a", Op: "Add", Inputs: add, Outputs: []string{pre + "a"}})
+			cur = pre + "a"
+			vals = append(vals, cur)
 			continue
 		}
 		n := weights.Node{Name: fmt.Sprintf("n%d", i), Op: op, Inputs: []string{cur}, Outputs: []string{fmt.Sprintf("v%d", i)}}
@@ -174,6 +201,26 @@ func fuzzGraph(data []byte) (*weights.Model, []int) {
 	return m, inShape
 }
 
+// fuzzFPNSeed describes a 1×2×4×4 input and one "fpn" merge, which plans
+// run as fg.Up2Add (TestFuzzFPNSeed).
+var fuzzFPNSeed = []byte{0, 1, 1, 1, 0, 29, 1, 0}
+
+// TestFuzzFPNSeed checks that the fuzz corpus reaches the per-plan fusion.
+func TestFuzzFPNSeed(t *testing.T) {
+	wm, inShape := fuzzGraph(fuzzFPNSeed)
+	m, err := Load(wm, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Stats([][]int{inShape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RunOps["fg.Up2Add"] != 1 {
+		t.Fatalf("input %v: per-Run operators %v, want one fg.Up2Add", inShape, st.RunOps)
+	}
+}
+
 // FuzzLoadRun: whatever graph the bytes describe, Load and Run return
 // errors or results, and never panic.
 func FuzzLoadRun(f *testing.F) {
@@ -182,6 +229,7 @@ func FuzzLoadRun(f *testing.F) {
 	f.Add([]byte{1, 1, 1, 1, 4, 23, 24, 2, 14, 3, 15, 0, 19, 2, 2})
 	f.Add([]byte{0, 4, 4, 4, 3, 16, 1, 2, 0, 0, 0, 0, 12, 1, 1, 1, 1, 1})
 	f.Add([]byte{0, 2, 3, 4, 1, 28, 2, 3, 1, 2, 0, 4, 0, 1, 5, 1, 1})
+	f.Add(fuzzFPNSeed)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		wm, inShape := fuzzGraph(data)
 		m, err := Load(wm, Options{})
