@@ -121,7 +121,7 @@ func (st *step) detail() string {
 		return d + actName(n.act)
 	case "fg.Dense":
 		return fmt.Sprintf("%dx%d", n.denseK, n.denseN) + actName(n.act)
-	case "fg.PointDepth":
+	case "fg.PointDepth", "fg.Up2Add":
 		return n.detail
 	case "fg.ChannelSlice":
 		return fmt.Sprintf("channels %d-%d", n.sliceC0, n.sliceC1-1)

@@ -127,6 +127,9 @@ func TestInferBinary(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^fg.Up2Add +0 +0 +2 `).MatchString(insp) || !regexp.MustCompile(`(?m)^Resize +2 +2 +0 `).MatchString(insp) {
 		t.Errorf("inspect does not count YuNet's two fg.Up2Add steps per run:\n%s", insp)
 	}
+	if !strings.Contains(insp, "fg.Up2Add         [1 64 80 80]              0.00  Add_50 nearest 2x up-sample + add") {
+		t.Errorf("inspect --steps does not describe the fg.Up2Add step at 80x80:\n%s", insp)
+	}
 }
 
 // TestInferErrors: bad arguments exit non-zero with a message, no panic.
