@@ -33,10 +33,11 @@ import (
 
 // Options controls Load. The zero value enables every optimisation.
 type Options struct {
-	// NoFusion disables BatchNormalization folding, activation fusion and
-	// the fusion of pointwise+depthwise units (fuse.go)
-	// (constant folding and no-op removal still happen). Useful to check
-	// that an optimisation is not what makes a result differ.
+	// NoFusion disables BatchNormalization folding, activation fusion,
+	// the fusion of pointwise+depthwise units (fuse.go) and the merging of
+	// up-sample + add steps in plans (planfuse.go); constant folding and
+	// no-op removal still happen. Useful to check that an optimisation is
+	// not what makes a result differ.
 	NoFusion bool
 }
 
