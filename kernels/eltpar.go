@@ -118,7 +118,7 @@ type up2AddJob struct {
 }
 
 func (j *up2AddJob) run(wk, lo, hi int) {
-	w, ow := j.w, 2*j.w
+	w, ow, block := j.w, 2*j.w, up2Rows(j.w)
 	size := Up2AddScratch(w)
 	var t []float32
 	switch {
@@ -129,8 +129,8 @@ func (j *up2AddJob) run(wk, lo, hi int) {
 	default:
 		t = make([]float32, size)
 	}
-	for r0 := lo; r0 < hi; r0 += up2Rows(w) {
-		n := min(up2Rows(w), hi-r0)
+	for r0 := lo; r0 < hi; r0 += block {
+		n := min(block, hi-r0)
 		// Double the columns of n rows into the front of t, then spread
 		// them out from the last: row i goes to rows 2i and 2i+1, which
 		// lie at or after it, so no row is overwritten before it is read.
